@@ -1,0 +1,57 @@
+# The kit's two front doors are `make demo` and `make test`; everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Keep every tool off the network (there is none; look-ups only cost time).
+export PACT_DO_NOT_TRACK := true
+export K6_NO_USAGE_REPORT := true
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test venv services lint typecheck contracts lock clean help
+
+help:
+	@echo "make demo   - set everything up and run the end-to-end demo"
+	@echo "make test   - set everything up and run lint, type checks and the whole test suite"
+	@echo "make lint   - ruff (lint + format check) and import-linter"
+	@echo "make lock   - re-resolve requirements.in into requirements.lock"
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3-venv)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+venv: $(STAMP)
+
+services:
+	@bash scripts/ensure_services.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: venv
+	$(BIN)/mypy contracts legacy_monolith strangler_proxy extracted_services migration_playbook
+
+test: venv services lint typecheck
+	$(BIN)/python -m pytest tests
+
+demo: venv services
+	$(BIN)/python -m legacy_monolith.demo
+
+lock:
+	rm -rf var/lockvenv && $(PYTHON) -m venv var/lockvenv
+	var/lockvenv/bin/pip install -q -r requirements.in
+	var/lockvenv/bin/pip freeze | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/' > requirements.lock
+	rm -rf var/lockvenv
+
+clean:
+	rm -rf $(VENV) var reports .mypy_cache .ruff_cache

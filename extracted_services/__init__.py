@@ -1,0 +1,1 @@
+"""The capabilities of the monolith as independent services; they never import each other."""

@@ -1,0 +1,1 @@
+"""The legacy AI monolith: one Flask process, one database, everything coupled."""

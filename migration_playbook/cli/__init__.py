@@ -1,0 +1,1 @@
+"""The ``kit`` command line: thin typer wrappers over library functions."""

@@ -1,0 +1,36 @@
+"""Entry point of the ``kit`` command.
+
+Each command group lives in its own module and is registered here; a group's module
+holds only argument parsing and printing, the work is done by library functions.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="kit",
+    help="Move an AI monolith to microservices one verified step at a time.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _register_groups() -> None:
+    """Attach every command group (imported here so ``kit --help`` stays one import away)."""
+    # One line per group, e.g.:
+    # from migration_playbook.cli import routes
+    # app.add_typer(routes.app, name="routes")
+
+
+_register_groups()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The strangler proxy: routes the public API between the monolith and extracted services."""
