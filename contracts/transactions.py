@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from contracts.reference_data import COUNTRIES, CURRENCIES
 
@@ -55,11 +55,24 @@ class Transaction(BaseModel):
         examples=[42.5],
     )
     currency: str = Field(
-        min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", description="ISO 4217 code."
+        min_length=3,
+        max_length=3,
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code.",
+        examples=["EUR"],
+        # The validator's list, stated in the schema so that the document is the whole rule.
+        json_schema_extra={"enum": list[JsonValue](sorted(CURRENCIES))},
     )
-    merchant_category: str = Field(pattern=r"^[0-9]{4}$", description="MCC, four digits.")
+    merchant_category: str = Field(
+        pattern=r"^[0-9]{4}$", description="MCC, four digits.", examples=["5411"]
+    )
     country: str = Field(
-        min_length=2, max_length=2, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2."
+        min_length=2,
+        max_length=2,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2.",
+        examples=["DE"],
+        json_schema_extra={"enum": list[JsonValue](sorted(COUNTRIES))},
     )
     channel: Channel
     timestamp: AwareDatetime = Field(

@@ -1,0 +1,103 @@
+"""The events of DESIGN section 4: one model per event type, on the common envelope.
+
+Payloads reuse the public API's models (``Transaction``, ``PredictionRecord``,
+``ModelMetrics``, ``FeatureDrift``) so that an event and an API response never disagree
+about what a transaction or a prediction is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts.events.envelope import Event
+from contracts.monitoring import FeatureDrift
+from contracts.predictions import PredictionRecord
+from contracts.registry import DataWindow, ModelMetrics
+from contracts.transactions import MAX_BATCH_SIZE, Transaction
+
+
+class TransactionsIngested(Event):
+    """Transactions were stored by ingestion (only the ones accepted, not duplicates).
+
+    Training reads them as data for the next run; the legacy sync writes them into the
+    monolith's database while both sides coexist.
+    """
+
+    event_type: Literal["transactions_ingested"] = "transactions_ingested"
+    schema_version: Literal[1] = 1
+    ingested_at: AwareDatetime = Field(description="When ingestion accepted the batch.")
+    transactions: list[Transaction] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
+
+
+class PredictionLogged(Event):
+    """A decision was made and audited; monitoring adds it to its drift window."""
+
+    event_type: Literal["prediction_logged"] = "prediction_logged"
+    schema_version: Literal[1] = 1
+    prediction: PredictionRecord
+    features: list[float] = Field(
+        description="The model's input vector, in the order of the feature spec.",
+    )
+    feature_spec_version: str = Field(examples=["1"])
+
+
+class FeatureReference(BaseModel):
+    """The training distribution of one feature, enough to compute PSI and KS later."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    feature: str
+    bin_edges: list[float] = Field(min_length=2, description="Ascending; len(fractions) + 1.")
+    bin_fractions: list[float] = Field(min_length=1, description="Share of rows per bin.")
+    mean: float
+    sample: list[float] = Field(
+        max_length=2000, description="A seeded sample of the values, for the KS test."
+    )
+
+
+class TrainingCompleted(Event):
+    """A training run finished; on success it carries the new reference distribution."""
+
+    event_type: Literal["training_completed"] = "training_completed"
+    schema_version: Literal[1] = 1
+    run_id: str
+    status: Literal["succeeded", "failed"]
+    model_version: str | None = Field(description="Set when the run succeeded.")
+    feature_spec_version: str
+    metrics: ModelMetrics | None
+    data_window: DataWindow | None
+    reference: list[FeatureReference] = Field(
+        default_factory=list, description="Per-feature training distribution (success only)."
+    )
+    error: str | None = None
+
+
+class ModelPromoted(Event):
+    """A model version now serves (a promotion or a roll-back); inference hot-swaps to it."""
+
+    event_type: Literal["model_promoted"] = "model_promoted"
+    schema_version: Literal[1] = 1
+    model_version: str
+    previous_version: str | None
+    model_uri: str = Field(
+        description="Where to load it from, e.g. an MLflow registry URI.",
+        examples=["models:/risk-scorer/3"],
+    )
+    feature_spec_version: str
+    promoted_at: datetime
+    reason: Literal["promotion", "rollback"] = "promotion"
+
+
+class DriftDetected(Event):
+    """Monitoring found drift over its window; training starts a new run."""
+
+    event_type: Literal["drift_detected"] = "drift_detected"
+    schema_version: Literal[1] = 1
+    model_version: str | None
+    window_size: int = Field(ge=1)
+    drifted_features: list[str] = Field(min_length=1)
+    features: list[FeatureDrift]
+    detected_at: datetime
