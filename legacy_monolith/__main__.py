@@ -1,0 +1,66 @@
+"""``python -m legacy_monolith [serve|migrate]``: run the monolith, configured by env vars.
+
+``serve`` (the default) runs it under gunicorn with one worker process and several threads:
+one process, because the monolith keeps its serving model and training worker in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from legacy_monolith.app import create_app
+from legacy_monolith.db import Database
+from legacy_monolith.observability import configure_logging
+from legacy_monolith.settings import Settings
+
+logger = logging.getLogger("legacy_monolith")
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        options: dict[str, Any] = {
+            "bind": f"{self._settings.host}:{self._settings.port}",
+            "workers": 1,
+            "threads": 8,
+            "worker_class": "gthread",
+            "timeout": 120,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "accesslog": None,
+            "loglevel": self._settings.log_level.lower(),
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return create_app(self._settings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m legacy_monolith",
+        description="The legacy AI monolith. Configure with MONOLITH_* variables, PORT, "
+        "DATABASE_URL.",
+    )
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_json, settings.log_level)
+    if args.command == "migrate":
+        Database(settings.database_url).migrate()
+        logger.info("schema migrated to the newest revision")
+        return
+    logger.info("monolith listening on http://%s:%s", settings.host, settings.port)
+    _Server(settings).run()
+
+
+if __name__ == "__main__":
+    main()

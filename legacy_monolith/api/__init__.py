@@ -1,0 +1,1 @@
+"""The monolith's blueprints: the public API v1 and the operational endpoints."""

@@ -1,0 +1,1 @@
+"""The monolith's business logic, one module per capability, all on one database."""

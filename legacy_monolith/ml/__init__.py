@@ -1,0 +1,1 @@
+"""The monolith's model: network, training and artifact storage on local disk."""

@@ -1,0 +1,51 @@
+"""Model artifacts on local disk: one folder per version under the configured model dir.
+
+A folder holds the network's weights, the reference distribution (features and scores)
+used by drift monitoring, and a ``meta.json`` that a person can read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from legacy_monolith.ml.network import RiskNet
+from legacy_monolith.ml.trainer import TrainingResult
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model ready to score, with its reference distribution."""
+
+    version: int
+    network: RiskNet
+    reference_features: npt.NDArray[np.float32]
+    reference_scores: npt.NDArray[np.float32]
+
+
+def save(folder: Path, result: TrainingResult, meta: dict[str, Any]) -> None:
+    """Write an artifact folder (it must not exist yet: versions are immutable)."""
+    folder.mkdir(parents=True, exist_ok=False)
+    torch.save(result.model.state_dict(), folder / "model.pt")
+    np.save(folder / "reference_features.npy", result.reference_features)
+    np.save(folder / "reference_scores.npy", result.reference_scores)
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+
+
+def load(folder: Path, version: int) -> LoadedModel:
+    """Read an artifact folder back into a scoring-ready model."""
+    network = RiskNet()
+    network.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+    network.eval()
+    return LoadedModel(
+        version=version,
+        network=network,
+        reference_features=np.load(folder / "reference_features.npy"),
+        reference_scores=np.load(folder / "reference_scores.npy"),
+    )
