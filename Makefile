@@ -45,7 +45,7 @@ test: venv services lint typecheck
 	$(BIN)/python -m pytest tests
 
 demo: venv services
-	$(BIN)/python -m legacy_monolith.demo
+	$(BIN)/kit demo
 
 lock:
 	rm -rf var/lockvenv && $(PYTHON) -m venv var/lockvenv

@@ -17,11 +17,16 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """Move an AI monolith to microservices one verified step at a time."""
+
+
 def _register_groups() -> None:
     """Attach every command group (imported here so ``kit --help`` stays one import away)."""
-    # One line per group, e.g.:
-    # from migration_playbook.cli import routes
-    # app.add_typer(routes.app, name="routes")
+    from migration_playbook.cli import demo
+
+    app.command("demo")(demo.demo)
 
 
 _register_groups()
