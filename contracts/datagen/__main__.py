@@ -39,7 +39,7 @@ def parse_drift(text: str) -> DriftKnob:
         except ValueError as exc:
             raise argparse.ArgumentTypeError(f"{part!r}: {raw!r} is not a number") from exc
     try:
-        return DriftKnob(**values)  # type: ignore[arg-type]
+        return DriftKnob(**values)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
