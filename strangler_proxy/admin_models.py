@@ -1,0 +1,113 @@
+"""Response models of the admin API (its OpenAPI document is generated from these)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class TableVersionOut(BaseModel):
+    version: int
+    applied_by: str
+    applied_at: datetime
+    origin: str = Field(description="admin, file, revert or startup")
+    diff: list[str]
+    reverted_to: int | None = None
+
+
+class LiveTableOut(TableVersionOut):
+    table: dict[str, Any]
+    yaml: str
+
+
+class ValidationOut(BaseModel):
+    valid: Literal[True] = True
+    warnings: list[str]
+
+
+class WindowOut(BaseModel):
+    seconds: float
+    requests: int
+    errors: int
+    error_rate: float
+    p50_ms: float | None
+    p99_ms: float | None
+
+
+class RollbackOut(BaseModel):
+    verdict: Literal["insufficient_data", "healthy", "rolled_back", "disabled"]
+    reason: str | None = None
+    window: WindowOut | None = None
+    slo: dict[str, float] | None = None
+    event: dict[str, Any] | None = None
+
+
+class ShadowOut(BaseModel):
+    comparisons: int
+    mismatches: int
+    errors: int
+    dropped: int
+    mismatch_rate: float | None
+    decisions_compared: int
+    decision_agreement_rate: float | None
+
+
+class RouteStateOut(BaseModel):
+    name: str
+    mode: str
+    primary: str
+    candidate: str | None
+    fallback: str | None
+    served: dict[str, int]
+    configured_weight: float | None = None
+    effective_weight: float | None = None
+    rollback: RollbackOut | None = None
+    shadow: ShadowOut | None = None
+
+
+class UpstreamStateOut(BaseModel):
+    name: str
+    url: str
+    breaker: Literal["closed", "open", "half_open"]
+    consecutive_failures: int
+    retry_tokens: float
+
+
+class StateOut(BaseModel):
+    version: int | None
+    routes: list[RouteStateOut]
+    upstreams: list[UpstreamStateOut]
+    shadow_queue_depth: int
+
+
+class DifferenceOut(BaseModel):
+    path: str
+    primary: Any
+    candidate: Any
+    reason: str
+
+
+class MismatchOut(BaseModel):
+    at: datetime
+    method: str
+    target: str
+    primary_status: int
+    candidate_status: int | None
+    primary_body: str
+    candidate_body: str
+    differences: list[DifferenceOut]
+
+
+class ExplainStepOut(BaseModel):
+    route: str
+    matched: bool
+    reason: str
+
+
+class ExplainOut(BaseModel):
+    route: str | None
+    mode: str
+    upstreams: dict[str, str]
+    steps: list[ExplainStepOut]

@@ -1,0 +1,48 @@
+"""FastAPI dependencies of the admin API: the runtime and the operator check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from strangler_proxy.auth import TokenVerifier
+from strangler_proxy.metrics import ProxyMetrics
+from strangler_proxy.settings import Settings
+from strangler_proxy.shadow import ShadowDispatcher
+from strangler_proxy.table_store import TableStore
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything the admin API operates on (one per proxy app)."""
+
+    settings: Settings
+    metrics: ProxyMetrics
+    verifier: TokenVerifier | None
+    store: TableStore
+    shadow: ShadowDispatcher
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def require_operator(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """The caller's claims; 401 without a valid token, 403 without the operator role."""
+    if runtime.verifier is None:
+        return {"sub": "anonymous (auth disabled)"}
+    authorization = request.headers.get("authorization")
+    claims = runtime.verifier.verify_header(
+        authorization.encode("latin-1") if authorization else None
+    )
+    runtime.verifier.require_role(claims, runtime.settings.operator_role)
+    return claims
+
+
+Operator = Annotated[dict[str, Any], Depends(require_operator)]
