@@ -69,6 +69,12 @@ def load_json(raw: bytes) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(400, "Malformed JSON", f"the body is not valid JSON: {exc}", []) from exc
+    except RecursionError as exc:
+        raise PayloadError(400, "Malformed JSON", "the body is nested too deeply", []) from exc
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise PayloadError(
+            400, "Malformed JSON", f"the body is not usable JSON: {exc}", []
+        ) from exc
 
 
 def parse_model(model: type[M], raw: bytes) -> M:
