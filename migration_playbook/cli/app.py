@@ -24,9 +24,10 @@ def _root() -> None:
 
 def _register_groups() -> None:
     """Attach every command group (imported here so ``kit --help`` stays one import away)."""
-    from migration_playbook.cli import demo
+    from migration_playbook.cli import demo, routes
 
     app.command("demo")(demo.demo)
+    app.add_typer(routes.app, name="routes")
 
 
 _register_groups()
