@@ -1,0 +1,1 @@
+"""Gates: checks that say pass, fail or insufficient-data, with the evidence."""

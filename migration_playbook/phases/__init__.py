@@ -1,0 +1,1 @@
+"""The migration's phases as data: one YAML file per phase, validated by ``models``."""

@@ -1,0 +1,144 @@
+"""The schema of a phase file.
+
+A phase is data: the processes it needs, the steps that run before traffic moves (export
+the model, backfill the audit log), the route table it starts from, the traffic steps
+(each a patch to that table, some load, and the gates that must pass before the next
+step), and the gates that verify the whole phase. A new phase is a new file; a new kind
+of check is a new gate kind, not new control flow.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrafficSpec(_Strict):
+    """Load the kit's traffic generator sends through the proxy during a step."""
+
+    rate_per_s: float = Field(default=40.0, gt=0, le=1000)
+    duration_s: float = Field(default=10.0, gt=0, le=600)
+    predictions_share: float = Field(default=0.8, ge=0, le=1)
+    drift: str = "none"
+    seed: int = 100
+
+
+class RoutePatch(_Strict):
+    """A change to one route of the phase's table for one step."""
+
+    route: str
+    mode: Literal["passthrough", "shadow", "canary"]
+    weight: float | None = Field(default=None, ge=0, le=100)
+    primary: str | None = None
+    candidate: str | None = None
+
+
+class ContractsGate(_Strict):
+    kind: Literal["contracts"]
+    targets: tuple[str, ...] = Field(
+        default=("proxy",), description="Process names whose URL is verified against the pacts."
+    )
+    only: tuple[str, ...] = Field(
+        default=(), description="Only interactions whose description contains one of these."
+    )
+    exclude_states: tuple[str, ...] = Field(
+        default=("no model trained yet",),
+        description="Provider states a live, shared system cannot be put into.",
+    )
+    messages: bool = Field(default=False, description="Also verify the message pacts.")
+
+
+class LoadGate(_Strict):
+    kind: Literal["load"]
+    script: str = Field(description="k6 script under migration_playbook/loadtests/.")
+    target: str = "proxy"
+    vus: int = Field(default=10, ge=1, le=200)
+    duration_s: float = Field(default=15, gt=0, le=600)
+    rate_per_s: float | None = Field(default=None, gt=0, le=2000)
+    thresholds: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class ShadowGate(_Strict):
+    kind: Literal["shadow"]
+    route: str
+    max_mismatch_rate: float = Field(default=0.01, ge=0, le=1)
+    min_decision_agreement: float = Field(default=0.99, ge=0, le=1)
+    min_samples: int = Field(default=100, ge=1)
+
+
+class CanaryGate(_Strict):
+    kind: Literal["canary"]
+    route: str
+
+
+class ReconciliationGate(_Strict):
+    kind: Literal["reconciliation"]
+    check: Literal["ingestion", "audit"]
+    dlq_empty: bool = True
+    settle_s: float = Field(default=15.0, ge=0, le=300)
+
+
+class ModelGate(_Strict):
+    kind: Literal["model"]
+    target: str = "proxy"
+    holdout_rows: int = Field(default=2000, ge=200, le=20000)
+    max_auc_drop: float = Field(default=0.02, ge=0, le=1)
+    parity_with: str | None = Field(
+        default=None, description="Compare scores with this process (e.g. monolith)."
+    )
+    parity_rows: int = Field(default=200, ge=1, le=5000)
+    parity_tolerance: float = Field(default=1e-6, ge=0)
+
+
+GateSpec = Annotated[
+    ContractsGate | LoadGate | ShadowGate | CanaryGate | ReconciliationGate | ModelGate,
+    Field(discriminator="kind"),
+]
+
+
+class Step(_Strict):
+    """One traffic step: patch the table, send traffic, check the gates."""
+
+    name: str
+    set: tuple[RoutePatch, ...] = ()
+    traffic: TrafficSpec | None = TrafficSpec()
+    gates: tuple[GateSpec, ...] = ()
+
+
+class PreStep(_Strict):
+    """A named action before traffic moves (see ``migration_playbook.actions``)."""
+
+    action: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Phase(_Strict):
+    """One phase of the migration (DESIGN section 6)."""
+
+    phase: int = Field(ge=0, le=99)
+    name: str
+    title: str
+    description: str = ""
+    processes: tuple[str, ...]
+    pre_steps: tuple[PreStep, ...] = ()
+    route_table: dict[str, Any] = Field(
+        description="A strangler-proxy route table; upstream URLs may use {process} placeholders."
+    )
+    canary_defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Fields every canary patch gets (sticky_key, rollback, fallback).",
+    )
+    steps: tuple[Step, ...] = ()
+    gates: tuple[GateSpec, ...] = ()
+
+    @field_validator("processes")
+    @classmethod
+    def _unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a process twice")
+        return value

@@ -1,0 +1,142 @@
+"""Every process the kit can start, and how: module or command, port, environment, health.
+
+Each deployable starts as ``python -m <package>`` configured only by environment variables
+(DESIGN section 7); the catalog is the one place that knows which variables each needs.
+A phase file names processes from this catalog.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migration_playbook.settings import KitSettings
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """How to run one process. ``ready_path`` None means: running is ready (no HTTP)."""
+
+    name: str
+    argv: tuple[str, ...]
+    port: int | None
+    env: dict[str, str] = field(default_factory=dict)
+    ready_path: str | None = "/readyz"
+    description: str = ""
+
+    @property
+    def url(self) -> str | None:
+        return f"http://127.0.0.1:{self.port}" if self.port is not None else None
+
+
+def _module(name: str) -> tuple[str, ...]:
+    return (sys.executable, "-m", name)
+
+
+def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
+    """All known processes for this workdir, by name."""
+    work = settings.workdir.resolve()
+    common = {
+        "AMQP_URI": settings.amqp_uri,
+        "MLFLOW_TRACKING_URI": settings.mlflow_url,
+        "PYTHONUNBUFFERED": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "true",
+    }
+    monolith_db = settings.sqlite_url("monolith")
+    # The venv's own mlflow, next to this interpreter, before anything on PATH.
+    beside = Path(sys.executable).with_name("mlflow")
+    mlflow = str(beside) if beside.exists() else (shutil.which("mlflow") or "mlflow")
+    specs = [
+        ProcessSpec(
+            "monolith",
+            _module("legacy_monolith"),
+            settings.monolith_port,
+            {
+                "DATABASE_URL": monolith_db,
+                "MONOLITH_MODEL_DIR": str(work / "models" / "monolith"),
+            },
+            description="the legacy Flask monolith",
+        ),
+        ProcessSpec(
+            "legacy-sync",
+            _module("legacy_monolith.sync"),
+            None,
+            {"DATABASE_URL": monolith_db},
+            ready_path=None,
+            description="keeps the monolith's DB complete from transactions_ingested",
+        ),
+        ProcessSpec(
+            "proxy",
+            _module("strangler_proxy"),
+            settings.proxy_port,
+            {
+                "PROXY_ROUTE_TABLE": str(work / "routes.yaml"),
+                "PROXY_JWT_SECRET": settings.jwt_secret(),
+                "PROXY_ENVIRONMENT": "dev",
+            },
+            description="the strangler proxy",
+        ),
+        ProcessSpec(
+            "mlflow",
+            (
+                mlflow,
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{work / 'mlflow' / 'mlflow.db'}",
+                "--default-artifact-root",
+                str(work / "mlflow" / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(settings.mlflow_port),
+                "--workers",
+                "1",
+            ),
+            settings.mlflow_port,
+            {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            ready_path="/health",
+            description="MLflow tracking server and model registry",
+        ),
+        ProcessSpec(
+            "ingestion",
+            _module("extracted_services.ingestion"),
+            settings.ingestion_port,
+            {"DATABASE_URL": settings.sqlite_url("ingestion")},
+            description="extracted ingestion service",
+        ),
+        ProcessSpec(
+            "inference",
+            _module("extracted_services.inference"),
+            settings.inference_port,
+            {"DATABASE_URL": settings.sqlite_url("inference")},
+            description="extracted inference service",
+        ),
+        ProcessSpec(
+            "training",
+            _module("extracted_services.training"),
+            settings.training_port,
+            {"DATABASE_URL": settings.sqlite_url("training")},
+            description="training worker (nameko) and its HTTP front",
+        ),
+        ProcessSpec(
+            "monitoring",
+            _module("extracted_services.monitoring"),
+            settings.monitoring_port,
+            {"DATABASE_URL": settings.sqlite_url("monitoring")},
+            description="monitoring worker (nameko) and its HTTP front",
+        ),
+    ]
+    return {
+        spec.name: ProcessSpec(
+            spec.name,
+            spec.argv,
+            spec.port,
+            {**common, **spec.env},
+            spec.ready_path,
+            spec.description,
+        )
+        for spec in specs
+    }
