@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from contracts.problems import PROBLEM_CONTENT_TYPE
 from contracts.transactions import MAX_BATCH_SIZE, Transaction
 
 JSON = "application/json"
+
+AppFactory = Callable[..., Flask]
+"""``make_app(**settings_overrides)``: a fresh monolith on the test's database."""
 
 
 def tx_json(tx: Transaction, **overrides: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,11 +27,10 @@ from contracts.registry import DataWindow
 from legacy_monolith import create_app
 from legacy_monolith.ml.trainer import TrainingResult, train_model
 from legacy_monolith.settings import Settings
+from tests.integration.legacy_monolith._support import AppFactory
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MODEL_SEED = 11  # the generator seed of the shared model's training data
-
-AppFactory = Callable[..., Flask]
 
 
 def _libpq_url(url: str) -> str:
