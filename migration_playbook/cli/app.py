@@ -24,10 +24,11 @@ def _root() -> None:
 
 def _register_groups() -> None:
     """Attach every command group (imported here so ``kit --help`` stays one import away)."""
-    from migration_playbook.cli import demo, routes
+    from migration_playbook.cli import contracts, demo, routes
 
     app.command("demo")(demo.demo)
     app.add_typer(routes.app, name="routes")
+    app.add_typer(contracts.app, name="contracts")
 
 
 _register_groups()
