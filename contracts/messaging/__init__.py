@@ -1,0 +1,64 @@
+"""The messaging layer every deployable shares: topology, wire format, publishers,
+consumers, the transactional outbox, idempotency and dead-letter handling.
+
+nameko workers also import ``contracts.messaging.nameko_handler`` (not re-exported here, so that
+importing this package never imports nameko or eventlet).
+"""
+
+from contracts.messaging.backoff import Backoff
+from contracts.messaging.consumer_async import AsyncConsumer, AsyncHandler
+from contracts.messaging.consumer_sync import ConsumerStats, SyncConsumer, SyncHandler
+from contracts.messaging.declare import apply_policies, declare_async, declare_sync
+from contracts.messaging.dlq import ParkedMessage, QueueDepth, depths, list_parked, replay
+from contracts.messaging.idempotency import ProcessedEvents, processed_events_table
+from contracts.messaging.management import Management, ManagementError
+from contracts.messaging.outbox import Outbox, OutboxRelay, PendingEvent, outbox_table
+from contracts.messaging.publisher_async import AsyncPublisher, BrokerUnavailable, PublishFailed
+from contracts.messaging.publisher_sync import SyncPublisher
+from contracts.messaging.retry import PermanentFailure, RetryPolicy, on_failure
+from contracts.messaging.topology import ConsumerQueue, Topology, build_topology, handler_method
+from contracts.messaging.wire import Delivery, InvalidMessage, OutgoingMessage, decode, encode
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+__all__ = [
+    "DEFAULT_AMQP_URI",
+    "AsyncConsumer",
+    "AsyncHandler",
+    "AsyncPublisher",
+    "Backoff",
+    "BrokerUnavailable",
+    "ConsumerQueue",
+    "ConsumerStats",
+    "Delivery",
+    "InvalidMessage",
+    "Management",
+    "ManagementError",
+    "OutgoingMessage",
+    "Outbox",
+    "OutboxRelay",
+    "ParkedMessage",
+    "PendingEvent",
+    "PermanentFailure",
+    "ProcessedEvents",
+    "PublishFailed",
+    "QueueDepth",
+    "RetryPolicy",
+    "SyncConsumer",
+    "SyncHandler",
+    "SyncPublisher",
+    "Topology",
+    "apply_policies",
+    "build_topology",
+    "decode",
+    "declare_async",
+    "declare_sync",
+    "depths",
+    "encode",
+    "handler_method",
+    "list_parked",
+    "on_failure",
+    "outbox_table",
+    "processed_events_table",
+    "replay",
+]

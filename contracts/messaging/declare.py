@@ -1,0 +1,69 @@
+"""Declaring the topology on a live broker: the same specs through aio-pika, pika and HTTP.
+
+Every process that publishes or consumes declares the whole topology once at connect
+time (declarations are idempotent when the arguments agree), so no publish ever races a
+missing queue; policies go through the management API (see ``management.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange
+
+from contracts.messaging.management import Management, ManagementError
+from contracts.messaging.topology import Topology
+
+logger = logging.getLogger(__name__)
+
+
+async def declare_async(
+    channel: AbstractChannel, topology: Topology
+) -> dict[str, AbstractExchange]:
+    """Declare exchanges, queues and bindings with aio-pika; return the exchanges by name."""
+    exchanges: dict[str, AbstractExchange] = {}
+    for spec in topology.exchanges:
+        exchanges[spec.name] = await channel.declare_exchange(
+            spec.name, aio_pika.ExchangeType(spec.type), durable=spec.durable
+        )
+    queues = {}
+    for queue in topology.queues:
+        queues[queue.name] = await channel.declare_queue(
+            queue.name, durable=queue.durable, arguments=dict(queue.arguments) or None
+        )
+    for binding in topology.bindings:
+        await queues[binding.queue].bind(
+            exchanges[binding.exchange], routing_key=binding.routing_key
+        )
+    return exchanges
+
+
+def declare_sync(channel: Any, topology: Topology) -> None:
+    """Declare exchanges, queues and bindings on a pika ``BlockingChannel``."""
+    for spec in topology.exchanges:
+        channel.exchange_declare(spec.name, exchange_type=spec.type, durable=spec.durable)
+    for queue in topology.queues:
+        channel.queue_declare(
+            queue.name, durable=queue.durable, arguments=dict(queue.arguments) or None
+        )
+    for binding in topology.bindings:
+        channel.queue_bind(binding.queue, binding.exchange, routing_key=binding.routing_key)
+
+
+def apply_policies(management: Management, topology: Topology, *, required: bool = False) -> bool:
+    """Set the dead-letter policy of every consumer queue; ``False`` if the API is absent.
+
+    Only nameko workers (which reject failed messages) depend on the policies; a process
+    that does not need them passes ``required=False`` and carries on with a warning.
+    """
+    try:
+        for policy in topology.policies:
+            management.apply_policy(policy)
+    except ManagementError as exc:
+        if required:
+            raise
+        logger.warning("dead-letter policies not applied (%s)", exc)
+        return False
+    return True

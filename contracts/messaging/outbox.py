@@ -1,0 +1,235 @@
+"""The transactional outbox: an event is written with the work, and relayed after commit.
+
+A service adds the encoded event to its ``outbox`` table *in the same database
+transaction* as the state change it announces, so a committed change always has its
+event, even if the process dies right after answering. :class:`OutboxRelay` (an asyncio
+task) reads pending rows in id order, publishes them pipelined with confirms, and
+deletes exactly the confirmed ones; everything else stays for the next pass. Delivery is
+at least once: a crash between confirm and delete, or two relays on one database,
+publishes a row twice, and consumers drop the repeat by ``event_id``.
+
+Reusable: ``outbox_table(metadata)`` adds the table to any service's SQLAlchemy metadata
+(ingestion's ``transactions_ingested``, inference's ``prediction_logged``, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from contracts.messaging.publisher_async import AsyncPublisher
+from contracts.messaging.wire import OutgoingMessage
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def outbox_table(metadata: MetaData, name: str = "outbox") -> Table:
+    """The outbox table on ``metadata`` (ids ascend, so rows relay in commit order)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("exchange", String(255), nullable=False),
+        Column("routing_key", String(255), nullable=False),
+        Column("body", LargeBinary, nullable=False),
+        Column("headers", JSON, nullable=False),
+        Column("app_id", String(64), nullable=False),
+        Column("occurred_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One outbox row: the message and when it was committed."""
+
+    row_id: int
+    message: OutgoingMessage
+    created_at: datetime
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class Outbox:
+    """Reads and writes one outbox table; every method runs inside a caller's session."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def add(self, session: Session, message: OutgoingMessage) -> None:
+        """Stage ``message`` in the caller's transaction (it commits with the work)."""
+        session.execute(
+            insert(self.table).values(
+                event_id=message.event_id,
+                exchange=message.exchange,
+                routing_key=message.routing_key,
+                body=message.body,
+                headers=dict(message.headers),
+                app_id=message.app_id,
+                occurred_at=message.timestamp,
+                created_at=datetime.now(UTC),
+            )
+        )
+
+    def pending(self, session: Session, limit: int) -> list[PendingEvent]:
+        t = self.table
+        rows = session.execute(select(t).order_by(t.c.id).limit(limit)).mappings().all()
+        return [
+            PendingEvent(
+                row_id=int(row["id"]),
+                created_at=_aware(row["created_at"]),
+                message=OutgoingMessage(
+                    exchange=row["exchange"],
+                    routing_key=row["routing_key"],
+                    body=bytes(row["body"]),
+                    headers=dict(row["headers"]),
+                    message_id=row["event_id"],
+                    timestamp=_aware(row["occurred_at"]),
+                    app_id=row["app_id"],
+                ),
+            )
+            for row in rows
+        ]
+
+    def remove(self, session: Session, row_ids: Sequence[int]) -> None:
+        if row_ids:
+            session.execute(delete(self.table).where(self.table.c.id.in_(list(row_ids))))
+
+    def depth(self, session: Session) -> int:
+        return int(session.execute(select(func.count()).select_from(self.table)).scalar_one())
+
+
+#: Called after each relayed batch: (published count, age in seconds of each event).
+PublishedHook = Callable[[int, list[float]], None]
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows; wake it after a commit for low latency.
+
+    ``transaction`` opens a session in a transaction that commits on exit (the service's
+    own, so that it can serialise SQLite writers). Database calls run on one dedicated
+    thread, so the event loop never blocks on the database.
+    """
+
+    def __init__(
+        self,
+        transaction: Callable[[], AbstractContextManager[Session]],
+        outbox: Outbox,
+        publisher: AsyncPublisher,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.5,
+        on_published: PublishedHook | None = None,
+    ) -> None:
+        self._transaction = transaction
+        self.outbox = outbox
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self._on_published = on_published
+        self._wake = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-relay")
+        self._task: asyncio.Task[None] | None = None
+        self.depth = 0
+        self.published = 0
+        self.last_error = ""
+
+    async def _db(self, fn: Callable[[Session], T]) -> T:
+        def run() -> T:
+            with self._transaction() as session:
+                return fn(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+
+    def wake(self) -> None:
+        """A new row was committed: relay now instead of at the next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="outbox-relay")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._executor.shutdown(wait=True)
+
+    async def _loop(self) -> None:
+        while True:
+            moved = 0
+            try:
+                moved = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep relaying whatever one pass hit
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                logger.warning("outbox relay pass failed: %s", self.last_error)
+            if moved >= self.batch_size:
+                continue  # a full batch: there is probably more
+            if not self.publisher.connected:
+                # Rows wait in the table; the publisher's supervisor reconnects.
+                await self.publisher.wait_connected(self.poll_interval_s)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+            self._wake.clear()
+
+    async def relay_once(self) -> int:
+        """One pass: publish up to ``batch_size`` rows; return how many were confirmed."""
+        pending = await self._db(lambda s: self.outbox.pending(s, self.batch_size))
+        if not pending:
+            self.depth = 0
+            return 0
+        if not self.publisher.connected:
+            self.depth = await self._db(self.outbox.depth)
+            return 0
+        results = await self.publisher.publish_many([p.message for p in pending])
+        confirmed = [p for p, err in zip(pending, results, strict=True) if err is None]
+        failed = [err for err in results if err is not None]
+        if confirmed:
+            ids = [p.row_id for p in confirmed]
+            await self._db(lambda s: self.outbox.remove(s, ids))
+            now = time.time()
+            ages = [max(now - p.created_at.timestamp(), 0.0) for p in confirmed]
+            self.published += len(confirmed)
+            if self._on_published is not None:
+                self._on_published(len(confirmed), ages)
+        if failed:
+            self.last_error = str(failed[0])
+            logger.warning(
+                "%d of %d events not confirmed: %s", len(failed), len(pending), failed[0]
+            )
+        self.depth = await self._db(self.outbox.depth)
+        return len(confirmed)
