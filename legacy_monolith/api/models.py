@@ -13,7 +13,7 @@ bp = Blueprint("models", __name__, url_prefix="/api/v1/models")
 
 
 def _version(text: str) -> int:
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise NotFound(f"model version {text!r} does not exist")
     return int(text)
 

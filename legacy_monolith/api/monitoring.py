@@ -23,7 +23,9 @@ def _window() -> int:
     if raw is None:
         return DEFAULT_DRIFT_WINDOW
     message = f"must be an integer from {MIN_DRIFT_WINDOW} to {MAX_DRIFT_WINDOW}"
-    if not raw.isdigit() or not MIN_DRIFT_WINDOW <= int(raw) <= MAX_DRIFT_WINDOW:
+    # isdigit() alone admits "²" and 5,000-digit strings, which int() refuses
+    well_formed = raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_DRIFT_WINDOW))
+    if not well_formed or not MIN_DRIFT_WINDOW <= int(raw) <= MAX_DRIFT_WINDOW:
         raise InvalidRequest(
             f"window {message}, got {raw!r}", [FieldError(field="window", message=message)]
         )

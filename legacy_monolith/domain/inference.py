@@ -71,6 +71,8 @@ def score(
 
 def audit_record(db: Database, prediction_id: str) -> PredictionRecord:
     """The stored decision, exactly as it was answered."""
+    if "\x00" in prediction_id:  # PostgreSQL text cannot hold NUL: no such record can exist
+        raise NotFound(f"prediction {prediction_id!r} does not exist")
     with db.session() as session:
         row = session.get(PredictionRow, prediction_id)
         if row is None:

@@ -84,6 +84,8 @@ class TrainingService:
         return self.get(run_id)
 
     def get(self, run_id: str) -> TrainingRun:
+        if "\x00" in run_id:  # PostgreSQL text cannot hold NUL: no such run can exist
+            raise NotFound(f"training run {run_id!r} does not exist")
         with self._db.session() as session:
             row = session.get(TrainingRunRow, run_id)
             if row is None:

@@ -153,8 +153,9 @@ def test_invalid_training_options_are_422(client: FlaskClient) -> None:
 
 def test_unknown_runs_and_versions_are_404(client: FlaskClient) -> None:
     assert_problem(client.get(f"{RUNS}/no-such-run"), 404, "not-found")
+    assert_problem(client.get(f"{RUNS}/a%00b"), 404, "not-found")  # NUL: PostgreSQL refuses it
     assert_problem(client.get("/api/v1/models/current"), 404, "not-found")
-    for version in ("1", "99", "abc", "-1", "1.5", "9999999999"):
+    for version in ("1", "99", "abc", "-1", "1.5", "9999999999", "%C2%B2", "%D9%A3"):
         assert_problem(client.post(f"/api/v1/models/{version}/promote"), 404, "not-found")
     assert_problem(client.get("/api/v1/models/1/promote"), 405)
 
