@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.problems import PROBLEM_CONTENT_TYPE, FieldError, Problem, problem_type
 from strangler_proxy.admin_models import (
@@ -102,6 +103,18 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         problem = exc.problem().model_copy(update={"instance": request.url.path})
         return _problem_response(problem, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _problem_response(
+            Problem(
+                type=problem_type("http-error"),
+                title=str(exc.detail),
+                status=exc.status_code,
+                detail=f"{request.method} {request.url.path}",
+                instance=request.url.path,
+            )
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

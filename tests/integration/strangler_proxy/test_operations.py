@@ -203,7 +203,12 @@ def test_admin_openapi_and_explain(start_proxy, fakes, urls) -> None:
             "/_admin/explain", params={"method": "GET", "path": "/api/v1/models/1"}
         ).json()
         assert explained["route"] == "models" and explained["upstreams"] == {"primary": "inference"}
-        assert admin.get("/_admin/routes/nope/mismatches").status_code == 404
+        missing = admin.get("/_admin/routes/nope/mismatches")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        unknown = admin.get("/_admin/nothing-here")
+        assert unknown.status_code == 404
+        assert unknown.headers["content-type"] == "application/problem+json"
 
 
 def test_settings_refuse_a_missing_secret() -> None:
