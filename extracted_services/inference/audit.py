@@ -1,0 +1,193 @@
+"""The service's own audit log: every decision with its inputs, output, model and time.
+
+SQLite by default, PostgreSQL via ``DATABASE_URL``. Rows written by the service and rows
+copied from the monolith by the backfill (``origin = 'monolith'``) live in one table, so a
+decision made before ``/predictions`` moved stays readable after it moved. Writes of one
+batch happen in one database transaction, together with whatever the ``extra`` callback
+adds in the same session (the outbox rows of ``prediction_logged``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Float,
+    String,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from contracts.predictions import Attribution, Decision, Prediction, PredictionRecord
+from contracts.transactions import Transaction
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class AuditRow(Base):
+    """One decision, exactly as it was answered."""
+
+    __tablename__ = "prediction_audit"
+
+    prediction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(64), index=True)
+    transaction: Mapped[dict[str, Any]] = mapped_column(JSON)
+    features: Mapped[list[Any]] = mapped_column(JSON)
+    score: Mapped[float] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(8))
+    model_version: Mapped[str] = mapped_column(String(32), index=True)
+    explanation: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    origin: Mapped[str] = mapped_column(String(16), default="service")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What the service stores (and publishes) for one decision."""
+
+    prediction: Prediction
+    transaction: Transaction
+    features: list[float]
+    traceparent: str | None = None
+
+    def record(self) -> PredictionRecord:
+        return PredictionRecord(**self.prediction.model_dump(), transaction=self.transaction)
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class AuditDatabase:
+    """Engine, sessions and the audit table; one per service process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        if self.url.startswith("sqlite:///"):
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_schema(self, *extra: Any) -> None:
+        """Create the audit table (and any extra metadata, e.g. the outbox) if missing."""
+        Base.metadata.create_all(self.engine)
+        for metadata in extra:
+            metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def reachable(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - any driver error means "not reachable"
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- writing --------------------------------------------------------------------------
+    def store(
+        self,
+        entries: Sequence[AuditEntry],
+        extra: Callable[[Session, Sequence[AuditEntry]], None] | None = None,
+    ) -> None:
+        """Store one batch of decisions (and ``extra``'s rows) in one transaction."""
+        rows = [
+            AuditRow(
+                prediction_id=e.prediction.prediction_id,
+                transaction_id=e.prediction.transaction_id,
+                transaction=e.transaction.model_dump(mode="json"),
+                features=e.features,
+                score=e.prediction.score,
+                decision=e.prediction.decision.value,
+                model_version=e.prediction.model_version,
+                explanation=[a.model_dump() for a in e.prediction.explanation],
+                created_at=e.prediction.created_at,
+                origin="service",
+            )
+            for e in entries
+        ]
+        with self.session() as session:
+            session.add_all(rows)
+            if extra is not None:
+                extra(session, entries)
+
+    def insert_missing(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Insert rows whose ``prediction_id`` is not stored yet; returns how many were new."""
+        values = list(rows)
+        if not values:
+            return 0
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(AuditRow).values(values).on_conflict_do_nothing()
+        with self.session() as session:
+            result = session.execute(statement)
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    # -- reading --------------------------------------------------------------------------
+    def get(self, prediction_id: str) -> PredictionRecord | None:
+        with self.session() as session:
+            row = session.get(AuditRow, prediction_id)
+            if row is None:
+                return None
+            return PredictionRecord(
+                prediction_id=row.prediction_id,
+                transaction_id=row.transaction_id,
+                score=row.score,
+                decision=Decision(row.decision),
+                model_version=row.model_version,
+                explanation=[Attribution.model_validate(a) for a in row.explanation],
+                created_at=_as_utc(row.created_at),
+                transaction=Transaction.model_validate_json(json.dumps(row.transaction)),
+            )
+
+    def ids(self, origin: str | None = None) -> list[str]:
+        """Every stored prediction id (optionally of one origin), sorted."""
+        query = select(AuditRow.prediction_id).order_by(AuditRow.prediction_id)
+        if origin is not None:
+            query = query.where(AuditRow.origin == origin)
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def count(self) -> int:
+        with self.session() as session:
+            return int(session.scalar(select(func.count()).select_from(AuditRow)) or 0)

@@ -1,0 +1,17 @@
+"""FastAPI dependencies: the runtime built by the lifespan, as a typed ``Annotated`` alias."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from extracted_services.inference.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -1,0 +1,93 @@
+"""One real MLflow server and one trained monolith per session, shared by the service tests.
+
+The monolith (in-process, its own SQLite file and model folder) gets two models trained on
+generated traffic: version 1 serves and is exported to the registry as ``risk-scorer``
+with alias ``champion``; version 2 is exported too (alias ``challenger``) for promotions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask import Flask
+
+from contracts.datagen import generate
+from contracts.features import transform_many
+from contracts.registry import DataWindow
+from legacy_monolith import create_app
+from legacy_monolith.ml.trainer import train_model
+from legacy_monolith.settings import Settings as MonolithSettings
+from migration_playbook.model_export import ExportResult, export_monolith_model
+from migration_playbook.runner.process import free_port
+from tests.integration.inference._support import MlflowServer
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The session's MLflow server and what was exported into it."""
+
+    tracking_uri: str
+    root: Path
+    champion: ExportResult  # monolith v1 -> risk-scorer/1, alias champion
+    challenger: ExportResult  # monolith v2 -> risk-scorer/2, alias challenger
+
+
+@dataclass(frozen=True)
+class Monolith:
+    app: Flask
+    database_url: str
+    model_dir: Path
+
+
+@pytest.fixture(scope="session")
+def inference_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("inference")
+
+
+@pytest.fixture(scope="session")
+def monolith(inference_root: Path) -> Iterator[Monolith]:
+    """The monolith with model v1 serving and v2 registered (trained once per session)."""
+    database_url = f"sqlite:///{inference_root / 'monolith.db'}"
+    model_dir = inference_root / "monolith-models"
+    app = create_app(
+        MonolithSettings(
+            database_url=database_url,
+            model_dir=model_dir,
+            log_json=False,
+            log_level="WARNING",
+            torch_threads=1,
+        )
+    )
+    registry = app.extensions["monolith"].registry
+    window = DataWindow(
+        start=datetime(2026, 1, 5, tzinfo=UTC), end=datetime(2026, 1, 9, tzinfo=UTC), rows=6000
+    )
+    for seed in (11, 12):
+        transactions = generate(6000, seed=seed)
+        labels = np.array([bool(t.is_fraud) for t in transactions])
+        result = train_model(transform_many(transactions), labels, epochs=4, seed=seed)
+        registry.register(result, window, None)
+    registry.promote(1)
+    yield Monolith(app, database_url, model_dir)
+    services = app.extensions["monolith"]
+    services.training.stop()
+    services.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def registry(inference_root: Path, monolith: Monolith) -> Iterator[Registry]:
+    server = MlflowServer(inference_root / "mlflow", free_port())
+    server.start()
+    try:
+        champion = export_monolith_model(monolith.database_url, monolith.model_dir, server.url)
+        challenger = export_monolith_model(
+            monolith.database_url, monolith.model_dir, server.url, version=2, alias="challenger"
+        )
+        yield Registry(server.url, server.root, champion, challenger)
+    finally:
+        server.stop()
