@@ -27,6 +27,10 @@ def _register_groups() -> None:
     from migration_playbook.cli import contracts, demo, routes
 
     app.command("demo")(demo.demo)
+
+    from migration_playbook.cli import model
+
+    app.add_typer(model.app, name="model")
     app.add_typer(routes.app, name="routes")
     app.add_typer(contracts.app, name="contracts")
 
