@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from contracts.messaging.idempotency import processed_events_table
+
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
@@ -85,3 +87,8 @@ class PredictionRow(Base):
     model_version: Mapped[int] = mapped_column(Integer, index=True)
     explanation: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+#: Events the legacy sync has handled (``legacy_monolith.sync``), recorded in the same
+#: transaction as the rows they brought, so a redelivered event changes nothing.
+processed_events = processed_events_table(Base.metadata)

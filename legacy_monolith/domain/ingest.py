@@ -8,9 +8,11 @@ and a batch that contains one writes nothing at all.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from contracts.problems import FieldError
 from contracts.transactions import IngestedTransaction, IngestReceipt, Transaction
@@ -44,12 +46,22 @@ def _unique_in_batch(transactions: list[Transaction]) -> dict[str, Transaction]:
     return unique
 
 
-def ingest(db: Database, transactions: list[Transaction], *, source: str = "api") -> IngestReceipt:
-    """Store the new transactions of a batch and describe the outcome of each."""
+def ingest(
+    db: Database,
+    transactions: list[Transaction],
+    *,
+    source: str = "api",
+    within: Callable[[Session], None] | None = None,
+) -> IngestReceipt:
+    """Store the new transactions of a batch and describe the outcome of each.
+
+    ``within`` runs in the same database transaction, after the rows are written (the
+    legacy sync records the handled event there, so the two commit together).
+    """
     unique = _unique_in_batch(transactions)
     for attempt in range(2):
         try:
-            return _ingest_once(db, transactions, unique, source)
+            return _ingest_once(db, transactions, unique, source, within)
         except IntegrityError:
             # A concurrent request stored one of these ids first: re-read and decide again.
             if attempt == 1:
@@ -62,6 +74,7 @@ def _ingest_once(
     transactions: list[Transaction],
     unique: dict[str, Transaction],
     source: str,
+    within: Callable[[Session], None] | None = None,
 ) -> IngestReceipt:
     now = utcnow()
     with db.session() as session:
@@ -105,6 +118,8 @@ def _ingest_once(
         ]
         session.add_all(new_rows)
         session.flush()
+        if within is not None:
+            within(session)
     first_seen: set[str] = set()
     results = []
     for tx in transactions:

@@ -34,6 +34,11 @@ def _register_groups() -> None:
     app.add_typer(routes.app, name="routes")
     app.add_typer(contracts.app, name="contracts")
 
+    from migration_playbook.cli import data, events
+
+    app.add_typer(events.app, name="events")
+    app.add_typer(data.app, name="data")
+
 
 _register_groups()
 

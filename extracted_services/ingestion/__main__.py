@@ -1,0 +1,37 @@
+"""``python -m extracted_services.ingestion``: serve with uvicorn (uvloop, httptools).
+
+Configured only by environment variables: ``INGESTION_*``, ``PORT``, ``DATABASE_URL``,
+``AMQP_URI``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from extracted_services.ingestion.app import create_app
+from extracted_services.ingestion.observability import configure_logging
+from extracted_services.ingestion.settings import Settings
+
+logger = logging.getLogger("extracted_services.ingestion")
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_json, settings.log_level)
+    logger.info("ingestion listening on http://%s:%s", settings.host, settings.port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Prometheus metrics and JSON logs (with the request's trace id) for ingestion."""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextvars import ContextVar
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+trace_id_var: ContextVar[str] = ContextVar("trace_id", default="")
+
+
+class Metrics:
+    """Metrics in a registry owned by the app (several apps may share a test process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.accepted = Counter(
+            "ingestion_transactions_accepted_total",
+            "Transactions stored (duplicates excluded).",
+            registry=self.registry,
+        )
+        self.duplicates = Counter(
+            "ingestion_transactions_duplicate_total",
+            "Transactions answered as duplicates.",
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "ingestion_requests_rejected_total",
+            "Requests refused, by HTTP status.",
+            ["status"],
+            registry=self.registry,
+        )
+        self.published = Counter(
+            "ingestion_events_published_total",
+            "Events confirmed by the broker.",
+            registry=self.registry,
+        )
+        self.publish_latency = Histogram(
+            "ingestion_publish_latency_seconds",
+            "From the outbox commit to the broker's confirm, per event.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.outbox_depth = Gauge(
+            "ingestion_outbox_depth", "Events waiting in the outbox.", registry=self.registry
+        )
+        self.broker_connected = Gauge(
+            "ingestion_broker_connected",
+            "1 while the publisher holds a broker connection.",
+            registry=self.registry,
+        )
+
+    def on_published(self, count: int, ages: list[float]) -> None:
+        self.published.inc(count)
+        for age in ages:
+            self.publish_latency.observe(age)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the trace id of the current request."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if trace_id := trace_id_var.get():
+            entry["trace_id"] = trace_id
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(json_lines: bool, level: str) -> None:
+    root = logging.getLogger()
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def trace_id_of(traceparent: str | None) -> str:
+    if traceparent:
+        parts = traceparent.split("-")
+        if len(parts) == 4 and len(parts[1]) == 32:
+            return parts[1]
+    return ""
