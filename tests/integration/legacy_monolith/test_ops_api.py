@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from contracts.datagen import generate
-from tests.integration.legacy_monolith._support import post_json, score_all, tx_json
+from tests.integration.legacy_monolith._support import AppFactory, post_json, score_all, tx_json
 
 
 def test_healthz(client: FlaskClient) -> None:
@@ -32,7 +32,9 @@ def test_ready_with_a_model(serving_client: FlaskClient) -> None:
     assert body["model_version"] == "1"
 
 
-def test_not_ready_when_the_promoted_model_cannot_load(serving_app: Flask, make_app) -> None:  # noqa: ANN001
+def test_not_ready_when_the_promoted_model_cannot_load(
+    serving_app: Flask, make_app: AppFactory
+) -> None:
     model_dir = serving_app.extensions["monolith"].settings.model_dir
     (model_dir / "v1" / "model.pt").unlink()
 
