@@ -19,12 +19,17 @@ from contracts.events import TransactionsIngested
 from contracts.messaging import Delivery, ProcessedEvents
 from legacy_monolith.db import Database
 from legacy_monolith.domain.ingest import ingest
+from legacy_monolith.errors import Conflict
 from legacy_monolith.schema import processed_events
 
 logger = logging.getLogger(__name__)
 
 CONSUMER = "legacy_sync"
 SOURCE = "sync"
+
+
+class SyncConflict(Exception):
+    """The monolith holds one of the event's transactions with another body."""
 
 
 class LegacySyncHandler:
@@ -54,6 +59,9 @@ class LegacySyncHandler:
                 source=SOURCE,
                 within=lambda s: self.processed.record(s, event.event_id, event.event_type),
             )
+        except Conflict as exc:
+            details = "; ".join(e.message for e in exc.errors or [])
+            raise SyncConflict(f"{exc.detail}: {details}") from exc
         except IntegrityError:
             # Another consumer instance recorded this event first: nothing left to do.
             if self._seen(event.event_id):
