@@ -117,6 +117,8 @@ def export_explained_onnx(module: object, path: Path) -> Path:
             return out
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    for name in ("onnx_ir", "onnxscript", "torch.onnx"):  # chatty INFO lines per export
+        logging.getLogger(name).setLevel(logging.WARNING)
     torch.onnx.export(
         _Explained(),
         (example,),

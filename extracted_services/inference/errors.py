@@ -113,11 +113,15 @@ class ServiceStopping(InferenceError):
 class ModelRejected(Exception):
     """A model version that must not serve: why, and which URI/version it was."""
 
-    def __init__(self, uri: str, reason: str, *, version: str | None = None) -> None:
+    def __init__(
+        self, uri: str, reason: str, *, version: str | None = None, transient: bool = False
+    ) -> None:
         super().__init__(reason)
         self.uri = uri
         self.reason = reason
         self.version = version
+        #: True when the registry could not be asked (retry later), not a verdict on the model.
+        self.transient = transient
 
 
 #: Starlette's own HTTP errors (unknown path, wrong method) as the monolith names them.

@@ -36,6 +36,7 @@ class SwapOutcome:
     version: str | None
     previous_version: str | None
     reason: str | None = None
+    transient: bool = False  # refused only because the registry could not be asked
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,9 @@ class HotSwapper:
                 )
                 if self._on_refuse:
                     self._on_refuse(refusal)
-                return SwapOutcome("refused", uri, refusal.version, previous, exc.reason)
+                return SwapOutcome(
+                    "refused", uri, refusal.version, previous, exc.reason, exc.transient
+                )
             if serving is not None and candidate.version == serving.version:
                 return SwapOutcome("unchanged", uri, candidate.version, previous)
             self._holder.publish(candidate)

@@ -115,7 +115,9 @@ class RegistryLoader:
             else:
                 mv = client.get_model_version(name, str(version))
         except MlflowException as exc:
-            raise ModelRejected(uri, f"the registry has no such version: {exc.message}") from exc
+            missing = exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+            reason = "the registry has no such version" if missing else "the registry failed"
+            raise ModelRejected(uri, f"{reason}: {exc.message}", transient=not missing) from exc
         return name, str(mv.version), dict(mv.tags)
 
     def load(self, uri: str) -> ServedModel:
@@ -125,7 +127,7 @@ class RegistryLoader:
         except ModelRejected:
             raise
         except Exception as exc:  # noqa: BLE001 - registry unreachable, bad artifact, ...
-            raise ModelRejected(uri, f"{uri} could not be loaded: {exc!r}") from exc
+            raise ModelRejected(uri, f"{uri} could not be loaded: {exc!r}", transient=True) from exc
 
     def _load(self, uri: str) -> ServedModel:
         import mlflow

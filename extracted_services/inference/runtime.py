@@ -31,9 +31,12 @@ _INITIAL_RETRY_MAX_S = 30.0
 
 
 class EventOutlet(Protocol):
-    """What the audit write needs from messaging: stage events in the audit transaction."""
+    """What the audit write needs from messaging: stage events in the audit transaction,
+    and hear when it committed."""
 
     def stage(self, session: Session, entries: Sequence[AuditEntry]) -> None: ...
+
+    def committed(self) -> None: ...
 
 
 class Runtime:
@@ -138,5 +141,7 @@ class Runtime:
         await loop.run_in_executor(
             self._audit_pool, self.db.store, entries, outlet.stage if outlet else None
         )
+        if outlet is not None:
+            outlet.committed()
         for entry in entries:
             self.metrics.predictions.labels(entry.prediction.decision.value).inc()
