@@ -43,6 +43,8 @@ typecheck: venv
 
 test: venv services lint typecheck
 	$(BIN)/python -m pytest tests
+	# nameko needs eventlet's monkey-patching: its own process, never the main one.
+	KIT_NAMEKO_TESTS=1 $(BIN)/python -m pytest -p no:pact tests/integration/nameko
 
 demo: venv services
 	$(BIN)/kit demo
