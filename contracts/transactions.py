@@ -18,6 +18,10 @@ from contracts.reference_data import COUNTRIES, CURRENCIES
 
 MAX_BATCH_SIZE = 1000
 MAX_AMOUNT = 1_000_000.0
+_TIMESTAMP_PATTERN = (
+    r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]"
+    r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 Identifier = Annotated[
@@ -78,6 +82,9 @@ class Transaction(BaseModel):
     timestamp: AwareDatetime = Field(
         description="RFC 3339 with an offset, between 2000 and 2100.",
         examples=["2026-11-25T10:15:00+01:00"],
+        # What ``_rfc3339`` and ``_plausible_time`` accept, stated in the schema (the
+        # date-time format alone admits any year and lets generators produce them).
+        json_schema_extra={"pattern": _TIMESTAMP_PATTERN},
     )
     is_fraud: bool | None = Field(default=None, description="The label, when known.")
 
