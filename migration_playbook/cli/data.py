@@ -73,3 +73,12 @@ def reconcile_ingestion_command(
                 console.print(f"{label}: {count} (first: {', '.join(sample[:10])})")
         console.print("[green]reconciled[/green]" if report.ok else "[red]DIFFERENT[/red]")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _register_backfill() -> None:
+    from migration_playbook.cli.backfill import backfill_audit
+
+    app.command("backfill-audit")(backfill_audit)
+
+
+_register_backfill()
