@@ -32,8 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx  # noqa: E402
+import aiohttp  # noqa: E402
 import pika  # noqa: E402
+import uvloop  # noqa: E402
 from sqlalchemy import MetaData, create_engine, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
@@ -126,6 +127,7 @@ async def pipelined(uri: str, messages: list[OutgoingMessage], chunk: int = 500)
 
 
 async def relay_path(uri: str, messages: list[OutgoingMessage], folder: Path) -> float:
+    folder.mkdir(parents=True, exist_ok=True)
     metadata = MetaData()
     outbox = Outbox(outbox_table(metadata))
     engine = create_engine(f"sqlite:///{folder / 'outbox.db'}")
@@ -154,27 +156,50 @@ async def relay_path(uri: str, messages: list[OutgoingMessage], folder: Path) ->
 
 
 async def drive(
-    url: str, batches: list[list[dict[str, Any]]], concurrency: int
+    url: str,
+    batches: list[list[dict[str, Any]]],
+    concurrency: int,
+    rate_rps: float | None = None,
 ) -> dict[str, float]:
+    """Send every batch; closed loop (``concurrency`` in flight) or open loop at a fixed
+    request rate. aiohttp, not httpx: httpx's async pool collapses under concurrency."""
     limit = asyncio.Semaphore(concurrency)
     accepted_at: dict[str, float] = {}
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(url, connector=connector) as session:
 
         async def send(batch: list[dict[str, Any]]) -> None:
             async with limit:
                 body = {"transactions": batch} if len(batch) > 1 else batch[0]
-                response = await client.post("/api/v1/transactions", json=body)
-                assert response.status_code == 202, response.text
+                async with session.post("/api/v1/transactions", json=body) as response:
+                    text_ = await response.text()
+                    assert response.status == 202, text_
                 now = time.time()
                 for t in batch:
                     accepted_at[str(t["transaction_id"])] = now
 
-        await asyncio.gather(*(send(b) for b in batches))
+        if rate_rps is None:
+            await asyncio.gather(*(send(b) for b in batches))
+        else:
+            start = time.perf_counter()
+            tasks = []
+            for index, batch in enumerate(batches):
+                delay = start + index / rate_rps - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.ensure_future(send(batch)))
+            await asyncio.gather(*tasks)
     return accepted_at
 
 
 def end_to_end(
-    uri: str, folder: Path, requests: int, per_request: int, concurrency: int, tag: str
+    uri: str,
+    folder: Path,
+    requests: int,
+    per_request: int,
+    concurrency: int,
+    tag: str,
+    rate_rps: float | None = None,
 ) -> dict[str, float]:
     monolith_db = f"sqlite:///{folder / f'monolith-{tag}.db'}"
     env_common = {"AMQP_URI": uri, "INGESTION_LOG_JSON": "false", "MONOLITH_LOG_JSON": "false"}
@@ -204,7 +229,7 @@ def end_to_end(
         batches = [[tx(f"{tag}-{r}-{k}") for k in range(per_request)] for r in range(requests)]
         total = requests * per_request
         started = time.time()
-        accepted_at = asyncio.run(drive(ingestion.url, batches, concurrency))
+        accepted_at = uvloop.run(drive(ingestion.url, batches, concurrency, rate_rps))
         accepted_s = time.time() - started
         engine = create_engine(monolith_db)
         deadline = time.time() + 120
@@ -250,28 +275,46 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--per-request", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--paced-rps", type=float, default=20.0, help="requests/s of the fixed-rate run"
+    )
     args = parser.parse_args()
     n = min(args.events, 20_000)
     os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     with vhost() as uri, tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
         folder = Path(tmp)
-        singles = events(n, 1, "s")
+        # Three interleaved repetitions, medians reported: the machine is shared and
+        # throughput drifts between runs (STACK.md).
+        runs: dict[str, list[float]] = {"base": [], "pipe": [], "relay": [], "batch": []}
         batch_events = events(max(n // 10, 50), 100, "b")
-        base = baseline(uri, singles)
-        purge(uri)
-        pipe = asyncio.run(pipelined(uri, events(n, 1, "p")))
-        purge(uri)
-        pipe_batch = asyncio.run(pipelined(uri, batch_events, chunk=50))
-        purge(uri)
-        relay = asyncio.run(relay_path(uri, events(n, 1, "r"), folder))
-        purge(uri)
+        for rep in range(args.repeats):
+            runs["base"].append(baseline(uri, events(n, 1, f"s{rep}")))
+            purge(uri)
+            runs["pipe"].append(uvloop.run(pipelined(uri, events(n, 1, f"p{rep}"))))
+            purge(uri)
+            runs["relay"].append(
+                uvloop.run(relay_path(uri, events(n, 1, f"r{rep}"), folder / f"r{rep}"))
+            )
+            purge(uri)
+            runs["batch"].append(uvloop.run(pipelined(uri, batch_events, chunk=50)))
+            purge(uri)
+        base, pipe, relay, pipe_batch = (
+            statistics.median(runs[k]) for k in ("base", "pipe", "relay", "batch")
+        )
         e2e = end_to_end(
             uri, folder, min(args.requests, 2000), args.per_request, args.concurrency, "batch"
         )
         purge(uri)
         e2e_single = end_to_end(uri, folder, min(args.requests * 5, 2000), 1, 16, "single")
+        purge(uri)
+        # Latency without a backlog: an open-loop run at a fixed, sustainable rate.
+        paced = end_to_end(uri, folder, 200, args.per_request, 32, "paced", rate_rps=args.paced_rps)
 
-    print(f"\nbroker publishing, persistent, confirmed ({n} single-transaction events)")
+    print(
+        f"\nbroker publishing, persistent, confirmed ({n} single-transaction events; "
+        f"median of {args.repeats} interleaved runs)"
+    )
     print(f"{'path':58} {'events/s':>10} {'tx/s':>10} {'x baseline':>10}")
     rows = [
         ("pika, one confirm per message (baseline)", base, base),
@@ -281,9 +324,11 @@ def main() -> None:
     ]
     for label, ev, txs in rows:
         print(f"{label:58} {ev:10.0f} {txs:10.0f} {ev / base:10.1f}")
+    print("  runs (events/s):", {k: [round(v) for v in vs] for k, vs in runs.items()})
     for label, r in (
         (f"HTTP batches of {args.per_request}, concurrency {args.concurrency}", e2e),
         ("HTTP single transactions, concurrency 16", e2e_single),
+        (f"HTTP batches of {args.per_request} at a fixed {args.paced_rps:.0f} requests/s", paced),
     ):
         print(f"\nend to end: {label}")
         print(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -100,9 +101,11 @@ class Outbox:
             )
         )
 
-    def pending(self, session: Session, limit: int) -> list[PendingEvent]:
+    def pending(self, session: Session, limit: int, after_id: int = 0) -> list[PendingEvent]:
+        """Up to ``limit`` rows with ``id > after_id``, oldest first."""
         t = self.table
-        rows = session.execute(select(t).order_by(t.c.id).limit(limit)).mappings().all()
+        query = select(t).where(t.c.id > after_id).order_by(t.c.id).limit(limit)
+        rows = session.execute(query).mappings().all()
         return [
             PendingEvent(
                 row_id=int(row["id"]),
@@ -135,9 +138,12 @@ PublishedHook = Callable[[int, list[float]], None]
 class OutboxRelay:
     """Publishes committed outbox rows; wake it after a commit for low latency.
 
-    ``transaction`` opens a session in a transaction that commits on exit (the service's
-    own, so that it can serialise SQLite writers). Database calls run on one dedicated
-    thread, so the event loop never blocks on the database.
+    ``transaction`` opens a session in a transaction that commits on exit (the
+    service's own, so that it can serialise SQLite writers); ``read_transaction``, if
+    given, is used for reads (no writer lock needed). Database calls run on one dedicated
+    thread, so the event loop never blocks on the database, and the next batch is read
+    while the current one is in flight. ``linger_s`` is how long a wake-up waits before a
+    pass, so that one pass carries the events of concurrent requests.
     """
 
     def __init__(
@@ -149,13 +155,17 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval_s: float = 0.5,
         on_published: PublishedHook | None = None,
+        read_transaction: Callable[[], AbstractContextManager[Session]] | None = None,
+        linger_s: float = 0.002,
     ) -> None:
         self._transaction = transaction
+        self._read = read_transaction or transaction
         self.outbox = outbox
         self.publisher = publisher
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self._on_published = on_published
+        self.linger_s = linger_s
         self._wake = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-relay")
         self._task: asyncio.Task[None] | None = None
@@ -163,9 +173,11 @@ class OutboxRelay:
         self.published = 0
         self.last_error = ""
 
-    async def _db(self, fn: Callable[[Session], T]) -> T:
+    async def _db(self, fn: Callable[[Session], T], *, write: bool = True) -> T:
+        opener = self._transaction if write else self._read
+
         def run() -> T:
-            with self._transaction() as session:
+            with opener() as session:
                 return fn(session)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)
@@ -188,48 +200,65 @@ class OutboxRelay:
 
     async def _loop(self) -> None:
         while True:
-            moved = 0
             try:
-                moved = await self.relay_once()
+                await self.relay_once()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep relaying whatever one pass hit
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 logger.warning("outbox relay pass failed: %s", self.last_error)
-            if moved >= self.batch_size:
-                continue  # a full batch: there is probably more
             if not self.publisher.connected:
                 # Rows wait in the table; the publisher's supervisor reconnects.
                 await self.publisher.wait_connected(self.poll_interval_s)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
-            self._wake.clear()
+            if self._wake.is_set() and self.linger_s > 0:
+                # Let concurrent commits land: one pass then carries several events.
+                await asyncio.sleep(self.linger_s)
+
+    def _fetch(self, after_id: int) -> asyncio.Future[list[PendingEvent]]:
+        limit = self.batch_size
+        return asyncio.ensure_future(
+            self._db(lambda s: self.outbox.pending(s, limit, after_id), write=False)
+        )
 
     async def relay_once(self) -> int:
-        """One pass: publish up to ``batch_size`` rows; return how many were confirmed."""
-        pending = await self._db(lambda s: self.outbox.pending(s, self.batch_size))
-        if not pending:
-            self.depth = 0
-            return 0
-        if not self.publisher.connected:
-            self.depth = await self._db(self.outbox.depth)
-            return 0
-        results = await self.publisher.publish_many([p.message for p in pending])
-        confirmed = [p for p, err in zip(pending, results, strict=True) if err is None]
-        failed = [err for err in results if err is not None]
-        if confirmed:
-            ids = [p.row_id for p in confirmed]
-            await self._db(lambda s: self.outbox.remove(s, ids))
-            now = time.time()
-            ages = [max(now - p.created_at.timestamp(), 0.0) for p in confirmed]
-            self.published += len(confirmed)
-            if self._on_published is not None:
-                self._on_published(len(confirmed), ages)
-        if failed:
-            self.last_error = str(failed[0])
-            logger.warning(
-                "%d of %d events not confirmed: %s", len(failed), len(pending), failed[0]
-            )
-        self.depth = await self._db(self.outbox.depth)
-        return len(confirmed)
+        """Publish what is pending, batch after batch; return how many were confirmed.
+
+        Stops at the first batch with a failure (the broker is in trouble; the rows stay
+        for the next pass, in order).
+        """
+        self._wake.clear()
+        total = 0
+        complete = True  # whether this pass saw every pending row
+        batch = await self._fetch(0)
+        while batch and self.publisher.connected:
+            upcoming = self._fetch(batch[-1].row_id)  # read ahead while this batch flies
+            results = await self.publisher.publish_many([p.message for p in batch])
+            confirmed = [p for p, err in zip(batch, results, strict=True) if err is None]
+            failed = [err for err in results if err is not None]
+            if confirmed:
+                ids = [p.row_id for p in confirmed]
+                await self._db(functools.partial(self.outbox.remove, row_ids=ids))
+                now = time.time()
+                ages = [max(now - p.created_at.timestamp(), 0.0) for p in confirmed]
+                total += len(confirmed)
+                self.published += len(confirmed)
+                if self._on_published is not None:
+                    self._on_published(len(confirmed), ages)
+            if failed:
+                self.last_error = str(failed[0])
+                logger.warning(
+                    "%d of %d events not confirmed: %s", len(failed), len(batch), failed[0]
+                )
+                await upcoming
+                complete = False
+                break
+            batch = await upcoming
+        if batch and not self.publisher.connected:
+            complete = False
+        # A count is a scan: only when rows were left behind (a wake reruns the pass when
+        # rows were committed meanwhile).
+        self.depth = 0 if complete else await self._db(self.outbox.depth, write=False)
+        return total

@@ -94,6 +94,12 @@ class Database:
         ):
             yield session
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only use of the database: no writer lock (WAL readers never block)."""
+        with self._sessions() as session, session.begin():
+            yield session
+
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
 

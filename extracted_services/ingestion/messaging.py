@@ -58,6 +58,7 @@ class Messaging:
             batch_size=settings.relay_batch_size,
             poll_interval_s=settings.relay_poll_interval_s,
             on_published=on_published,
+            read_transaction=db.snapshot,
         )
 
     async def start(self) -> None:
