@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pika
+import pika.exceptions
 
 from contracts.messaging.publisher_sync import connection_parameters, publish_on
 from contracts.messaging.retry import (
@@ -89,11 +90,18 @@ def depths(amqp_uri: str, *, topology: Topology | None = None) -> list[QueueDept
     topology = topology or build_topology()
     connection = pika.BlockingConnection(connection_parameters(amqp_uri, "kit-dlq"))
     try:
-        channel = connection.channel()
         out = []
         for cq in topology.consumer_queues:
-            frame = channel.queue_declare(cq.dead_letter_queue, passive=True)
-            out.append(QueueDepth(cq.name, cq.dead_letter_queue, frame.method.message_count))
+            channel = connection.channel()
+            try:
+                frame = channel.queue_declare(cq.dead_letter_queue, passive=True)
+                parked = int(frame.method.message_count)
+                channel.close()
+            except pika.exceptions.ChannelClosedByBroker as exc:
+                if exc.reply_code != 404:
+                    raise
+                parked = 0  # never declared on this broker: nothing parked
+            out.append(QueueDepth(cq.name, cq.dead_letter_queue, parked))
         return out
     finally:
         connection.close()
@@ -109,14 +117,16 @@ def list_parked(
     try:
         for cq in _select(topology, queue):
             channel = connection.channel()
-            seen = 0
-            while len(out) < limit:
-                method, props, body = channel.basic_get(cq.dead_letter_queue, auto_ack=False)
-                if method is None:
-                    break
-                out.append(_parked(cq, props, body))
-                seen += 1
-            channel.close()  # unacked messages go back to the queue
+            try:
+                while len(out) < limit:
+                    method, props, body = channel.basic_get(cq.dead_letter_queue, auto_ack=False)
+                    if method is None:
+                        break
+                    out.append(_parked(cq, props, body))
+                channel.close()  # unacked messages go back to the queue
+            except pika.exceptions.ChannelClosedByBroker as exc:
+                if exc.reply_code != 404:
+                    raise
     finally:
         connection.close()
     return out

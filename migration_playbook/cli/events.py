@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
+import pika.exceptions
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,8 +24,26 @@ AmqpOption = Annotated[
 QueueHelp = "A consumer queue (its name, its .dlq name, or consumer:event_type)"
 
 
+T = TypeVar("T")
+
+
 def _uri(value: str | None) -> str:
     return value or os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def _broker(call: Callable[[], T], uri: str) -> T:
+    """Run a broker call; an unreachable broker is a clear message and exit code 2."""
+    try:
+        return call()
+    except pika.exceptions.AMQPConnectionError as exc:
+        host = uri.split("@")[-1]
+        typer.echo(
+            f"RabbitMQ is unreachable at {host} ({type(exc).__name__}). Start it with "
+            "`bash scripts/ensure_services.sh` (or `rabbitmq-server -detached`), or point "
+            "--amqp-uri / AMQP_URI at your broker.",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
 
 
 @dlq_app.command("list")
@@ -35,8 +55,8 @@ def list_command(
 ) -> None:
     """Parked messages (browsed, not removed), with the reason each one failed."""
     uri = _uri(amqp_uri)
-    parked = list_parked(uri, queue, limit=limit)
-    counts = depths(uri)
+    parked = _broker(lambda: list_parked(uri, queue, limit=limit), uri)
+    counts = _broker(lambda: depths(uri), uri)
     if as_json:
         typer.echo(
             json.dumps(
@@ -82,7 +102,8 @@ def replay_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Send parked messages back to their consumer queue (confirmed before removal)."""
-    done = replay(_uri(amqp_uri), queue, event_ids=event_id, limit=limit)
+    uri = _uri(amqp_uri)
+    done = _broker(lambda: replay(uri, queue, event_ids=event_id, limit=limit), uri)
     if as_json:
         typer.echo(json.dumps({"replayed": [p.summary() for p in done]}, indent=2))
     else:

@@ -14,7 +14,7 @@ from migration_playbook.contracts_gate import verify_pacts
 from migration_playbook.runner.process import ManagedProcess, free_port
 from tests.amqp_support import fresh_vhost
 
-PATHS = {"/api/v1/transactions", "/healthz"}
+PATHS = {"/api/v1/transactions", "/healthz", "/readyz"}
 
 
 @pytest.fixture()
