@@ -11,6 +11,9 @@ _OFFLINE = ("PACT_DO_NOT_TRACK", "K6_NO_USAGE_REPORT", "MLFLOW_DISABLE_TELEMETRY
 for _name in _OFFLINE:
     os.environ.setdefault(_name, "true")
 
+# Session fixtures of the inference service's tests (one MLflow server, one trained monolith).
+pytest_plugins = ["tests.inference_fixtures"]
+
 _TESTS = Path(__file__).parent
 _MARKER_BY_FOLDER = {"unit", "integration", "contract", "e2e", "fault"}
 

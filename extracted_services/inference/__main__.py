@@ -8,6 +8,7 @@ live in this process; scale out with more processes behind the proxy.
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
 
@@ -20,6 +21,9 @@ logger = logging.getLogger("extracted_services.inference")
 
 def main() -> None:
     settings = Settings()
+    # The event loop, the scoring thread and the audit thread hand the GIL to each other
+    # for every batch; the default 5 ms switch interval turns each hand-off into a stall.
+    sys.setswitchinterval(settings.switch_interval_ms / 1000.0)
     configure_logging(settings.log_json, settings.log_level)
     logger.info(
         "inference listening on http://%s:%s (model %s, backend %s)",

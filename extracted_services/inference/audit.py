@@ -26,6 +26,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    insert,
     select,
     text,
 )
@@ -133,22 +134,23 @@ class AuditDatabase:
     ) -> None:
         """Store one batch of decisions (and ``extra``'s rows) in one transaction."""
         rows = [
-            AuditRow(
-                prediction_id=e.prediction.prediction_id,
-                transaction_id=e.prediction.transaction_id,
-                transaction=e.transaction.model_dump(mode="json"),
-                features=e.features,
-                score=e.prediction.score,
-                decision=e.prediction.decision.value,
-                model_version=e.prediction.model_version,
-                explanation=[a.model_dump() for a in e.prediction.explanation],
-                created_at=e.prediction.created_at,
-                origin="service",
-            )
+            {
+                "prediction_id": e.prediction.prediction_id,
+                "transaction_id": e.prediction.transaction_id,
+                "transaction": e.transaction.model_dump(mode="json"),
+                "features": e.features,
+                "score": e.prediction.score,
+                "decision": e.prediction.decision.value,
+                "model_version": e.prediction.model_version,
+                "explanation": [a.model_dump() for a in e.prediction.explanation],
+                "created_at": e.prediction.created_at,
+                "origin": "service",
+            }
             for e in entries
         ]
         with self.session() as session:
-            session.add_all(rows)
+            # Core executemany: the ORM's unit of work costs several times more per row.
+            session.execute(insert(AuditRow), rows)
             if extra is not None:
                 extra(session, entries)
 

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     retry_after_s: int = Field(default=1, ge=1)
 
     torch_threads: int = Field(default=1, ge=1)
+    #: Python's GIL switch interval for this process (see ``__main__``).
+    switch_interval_ms: float = Field(default=0.5, gt=0.0, le=10.0)
     log_json: bool = True
     log_level: str = "INFO"
     #: Where the service keeps its exported ONNX graphs.

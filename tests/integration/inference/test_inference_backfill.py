@@ -13,7 +13,7 @@ from contracts.datagen import generate
 from extracted_services.inference.audit import AuditDatabase, AuditRow
 from migration_playbook.backfill import backfill_audit, checkpoints
 from migration_playbook.cli import data
-from tests.integration.inference.conftest import Monolith
+from tests.inference_fixtures import Monolith
 
 
 def _score_on_monolith(monolith: Monolith, n: int) -> list[str]:

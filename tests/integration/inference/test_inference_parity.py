@@ -18,8 +18,8 @@ import pytest
 
 from contracts.datagen import generate
 from migration_playbook.runner.process import ManagedProcess
+from tests.inference_fixtures import Monolith, Registry
 from tests.integration.inference._support import start_service
-from tests.integration.inference.conftest import Monolith, Registry
 
 N_TRANSACTIONS = 300
 SCORE_TOLERANCE = 1e-6

@@ -1,30 +1,23 @@
-"""One real MLflow server and one trained monolith per session, shared by the service tests.
+"""Session fixtures of the inference tests, a pytest plugin (``tests/conftest.py`` loads it)
+so that integration and contract tests share ONE MLflow server and ONE trained monolith.
 
 The monolith (in-process, its own SQLite file and model folder) gets two models trained on
 generated traffic: version 1 serves and is exported to the registry as ``risk-scorer``
 with alias ``champion``; version 2 is exported too (alias ``challenger``) for promotions.
+Heavy imports (torch, the monolith, MLflow) happen inside the fixtures, only when used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pytest
-from flask import Flask
 
-from contracts.datagen import generate
-from contracts.features import transform_many
-from contracts.registry import DataWindow
-from legacy_monolith import create_app
-from legacy_monolith.ml.trainer import train_model
-from legacy_monolith.settings import Settings as MonolithSettings
-from migration_playbook.model_export import ExportResult, export_monolith_model
-from migration_playbook.runner.process import free_port
-from tests.integration.inference._support import MlflowServer
+if TYPE_CHECKING:
+    from migration_playbook.model_export import ExportResult
 
 
 @dataclass(frozen=True)
@@ -39,7 +32,7 @@ class Registry:
 
 @dataclass(frozen=True)
 class Monolith:
-    app: Flask
+    app: Any  # the monolith's Flask app
     database_url: str
     model_dir: Path
 
@@ -52,6 +45,17 @@ def inference_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def monolith(inference_root: Path) -> Iterator[Monolith]:
     """The monolith with model v1 serving and v2 registered (trained once per session)."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from contracts.datagen import generate
+    from contracts.features import transform_many
+    from contracts.registry import DataWindow
+    from legacy_monolith import create_app
+    from legacy_monolith.ml.trainer import train_model
+    from legacy_monolith.settings import Settings as MonolithSettings
+
     database_url = f"sqlite:///{inference_root / 'monolith.db'}"
     model_dir = inference_root / "monolith-models"
     app = create_app(
@@ -81,6 +85,11 @@ def monolith(inference_root: Path) -> Iterator[Monolith]:
 
 @pytest.fixture(scope="session")
 def registry(inference_root: Path, monolith: Monolith) -> Iterator[Registry]:
+    """A real ``mlflow server`` with the monolith's two models registered."""
+    from migration_playbook.model_export import export_monolith_model
+    from migration_playbook.runner.mlflow_server import MlflowServer
+    from migration_playbook.runner.process import free_port
+
     server = MlflowServer(inference_root / "mlflow", free_port())
     server.start()
     try:
