@@ -80,6 +80,9 @@ def test_inference_parity_with_monolith(
     service: tuple[str, ManagedProcess], monolith: Monolith, registry: Registry
 ) -> None:
     backend, process = service
+    ready = httpx.get(process.url + "/readyz").json()  # started from the registry's champion
+    assert ready["model_version"] == registry.champion.registry_version
+    assert ready["checks"] == {"model": "ok", "database": "ok", "broker": "disabled"}
     transactions = generate(N_TRANSACTIONS, seed=4242, id_prefix="parity")
     bodies = [json.loads(t.model_dump_json()) for t in transactions]
     expected = _monolith_scores(monolith, bodies)
