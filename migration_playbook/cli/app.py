@@ -39,6 +39,13 @@ def _register_groups() -> None:
     app.add_typer(events.app, name="events")
     app.add_typer(data.app, name="data")
 
+    from migration_playbook.cli import phase, stack
+
+    app.command("up")(stack.up_command)
+    app.command("down")(stack.down_command)
+    app.command("status")(stack.status_command)
+    app.add_typer(phase.app, name="phase")
+
 
 _register_groups()
 

@@ -1,0 +1,141 @@
+"""``kit up``, ``kit down``, ``kit status``: the processes of a phase on 127.0.0.1."""
+
+from __future__ import annotations
+
+import signal
+import time
+from types import FrameType
+from typing import Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from migration_playbook.broker import broker_problem
+from migration_playbook.engine import KitContext, down, up
+from migration_playbook.phases.loader import PhaseError, find_phase
+from migration_playbook.runner.process import ProcessFailed
+from migration_playbook.settings import KitSettings
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _context() -> KitContext:
+    return KitContext(KitSettings())
+
+
+def up_command(
+    phase: Annotated[int, typer.Option("--phase", "-p", help="Phase whose processes to start.")],
+    foreground: Annotated[
+        bool, typer.Option(help="Stay attached; Ctrl-C stops everything.")
+    ] = False,
+) -> None:
+    """Start exactly the processes phase N needs and wait until each is ready."""
+    ctx = _context()
+    try:
+        plan = find_phase(phase)
+    except PhaseError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    problem = broker_problem(ctx.settings.amqp_uri)
+    if problem:
+        err.print(f"[red]{problem}[/red]")
+        raise typer.Exit(2)
+    try:
+        started = up(ctx, plan, lambda _k, message: console.print(f"  {message}"))
+    except ProcessFailed as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]phase {plan.phase} ({plan.name}) is up[/green]: "
+        f"{', '.join(plan.processes)}" + (f" (started {', '.join(started)})" if started else "")
+    )
+    _print_status(ctx)
+    if foreground:
+        console.print("Press Ctrl-C to stop everything.")
+        stop = {"now": False}
+
+        def _handler(_signum: int, _frame: FrameType | None) -> None:
+            stop["now"] = True
+
+        signal.signal(signal.SIGINT, _handler)
+        signal.signal(signal.SIGTERM, _handler)
+        while not stop["now"]:
+            time.sleep(0.3)
+        down(ctx)
+        console.print("stopped every process")
+
+
+def down_command() -> None:
+    """Stop every process the kit started (and supervisord), leaving nothing behind."""
+    ctx = _context()
+    if down(ctx):
+        console.print("[green]stopped every process[/green]")
+    else:
+        console.print("nothing was running")
+
+
+def _probe(url: str | None, path: str | None) -> tuple[str, str]:
+    if url is None or path is None:
+        return "-", "-"
+    try:
+        response = httpx.get(url + path, timeout=2.0)
+    except httpx.HTTPError as exc:
+        return f"[red]{type(exc).__name__}[/red]", "-"
+    version = "-"
+    try:
+        body = response.json()
+        version = str(body.get("model_version") or "-") if isinstance(body, dict) else "-"
+    except ValueError:
+        pass
+    colour = "green" if response.status_code == 200 else "red"
+    return f"[{colour}]{response.status_code}[/{colour}]", version
+
+
+def _print_status(ctx: KitContext) -> None:
+    states = {s.name: s for s in ctx.supervisor.states()}
+    table = Table(title="kit status", title_justify="left")
+    for column in ("process", "state", "pid", "url", "ready", "model", "log"):
+        table.add_column(column)
+    for name, spec in ctx.catalog.items():
+        state = states.get(name)
+        if state is None:
+            continue
+        ready, version = (
+            _probe(spec.url, spec.ready_path) if state.state == "RUNNING" else ("-", "-")
+        )
+        table.add_row(
+            name,
+            state.state,
+            str(state.pid or "-"),
+            spec.url or "-",
+            ready,
+            version,
+            str(ctx.supervisor.log_path(name)),
+        )
+    console.print(table)
+    if "proxy" in states and states["proxy"].state == "RUNNING":
+        try:
+            with ctx.admin() as admin:
+                live = admin.current()
+            console.print(
+                f"route table v{live['version']} applied by {live['applied_by']} "
+                f"at {live['applied_at']} ({live['origin']})"
+            )
+        except Exception as exc:  # noqa: BLE001 - status must print whatever it can
+            console.print(f"[yellow]route table: unavailable ({exc})[/yellow]")
+
+
+def status_command() -> None:
+    """Processes, ports, health, served model version and the route table version."""
+    ctx = _context()
+    problem = broker_problem(ctx.settings.amqp_uri)
+    console.print(
+        f"RabbitMQ: {'[red]' + problem + '[/red]' if problem else '[green]reachable[/green]'}"
+    )
+    if not ctx.supervisor.running():
+        console.print("no kit processes are running (start them with `kit up --phase N`)")
+        return
+    _print_status(ctx)

@@ -1,0 +1,122 @@
+"""Which function runs which kind of gate: a new kind of check is one entry here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from contracts.pacts import FRESH_PROVIDER_STATES
+from migration_playbook.gates.load import run_k6
+from migration_playbook.gates.model_check import model_gate
+from migration_playbook.gates.proxy_checks import canary_gate, shadow_gate
+from migration_playbook.gates.result import GateResult, Measurement, Outcome
+from migration_playbook.phases.loader import LOADTESTS_DIR
+from migration_playbook.phases.models import (
+    CanaryGate,
+    ContractsGate,
+    LoadGate,
+    ModelGate,
+    Phase,
+    ShadowGate,
+)
+
+if TYPE_CHECKING:
+    from migration_playbook.engine import KitContext
+
+
+def _load(ctx: KitContext, phase: Phase, spec: LoadGate) -> GateResult:
+    return run_k6(
+        LOADTESTS_DIR / spec.script,
+        base_url=ctx.url(spec.target),
+        out_dir=ctx.reports / f"phase-{phase.phase}",
+        label=f"phase{phase.phase}-{spec.script.removesuffix('.js')}",
+        vus=spec.vus,
+        duration_s=spec.duration_s,
+        thresholds=spec.thresholds,
+        rate_per_s=spec.rate_per_s,
+        token=ctx.token,
+    )
+
+
+def _contracts(ctx: KitContext, phase: Phase, spec: ContractsGate) -> GateResult:
+    from migration_playbook.contracts_gate import verify_pacts
+
+    measurements = []
+    details: dict[str, Any] = {}
+    evidence = []
+    out_dir = ctx.reports / f"phase-{phase.phase}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for target in spec.targets:
+        headers = ctx.auth_headers if target == "proxy" else {}
+        excluded = spec.exclude_states if spec.exclude_states is not None else FRESH_PROVIDER_STATES
+        result = verify_pacts(ctx.url(target), exclude_states=excluded, headers=headers)
+        path = out_dir / f"pact-verification-{target}.json"
+        path.write_text(json.dumps(result.to_dict(), indent=2, default=str))
+        evidence.append(str(path))
+        counts = result.counts
+        details[target] = counts
+        measurements.append(
+            Measurement(
+                name=f"{target} interactions failed",
+                value=counts["failed"],
+                threshold=f"== 0 (passed {counts['passed']}, excluded {counts['excluded']})",
+                ok=result.passed,
+            )
+        )
+    ok = all(m.ok for m in measurements)
+    return GateResult(
+        gate="contracts",
+        outcome=Outcome.PASS if ok else Outcome.FAIL,
+        summary=", ".join(
+            f"{t}: {c['passed']} passed, {c['failed']} failed, {c['excluded']} excluded"
+            for t, c in details.items()
+        ),
+        measurements=measurements,
+        evidence=evidence,
+        details=details,
+    )
+
+
+def _shadow(ctx: KitContext, phase: Phase, spec: ShadowGate) -> GateResult:
+    with ctx.admin() as admin:
+        return shadow_gate(spec, admin)
+
+
+def _canary(ctx: KitContext, phase: Phase, spec: CanaryGate) -> GateResult:
+    with ctx.admin() as admin:
+        return canary_gate(spec, admin)
+
+
+def _model(ctx: KitContext, phase: Phase, spec: ModelGate) -> GateResult:
+    headers = ctx.auth_headers if spec.target == "proxy" else {}
+    parity = ctx.url(spec.parity_with) if spec.parity_with else None
+    return model_gate(spec, ctx.url(spec.target), headers, parity)
+
+
+GATES: dict[type[Any], Callable[..., GateResult]] = {
+    LoadGate: _load,
+    ContractsGate: _contracts,
+    ShadowGate: _shadow,
+    CanaryGate: _canary,
+    ModelGate: _model,
+}
+
+
+def run_gate(ctx: KitContext, phase: Phase, spec: Any) -> GateResult:
+    """Run one gate; a gate that raises is a failure that says what broke, never a pass."""
+    runner = GATES.get(type(spec))
+    if runner is None:
+        return GateResult(
+            gate=spec.kind,
+            outcome=Outcome.FAIL,
+            summary=f"no implementation for gate kind {spec.kind!r} in this kit",
+        )
+    try:
+        return runner(ctx, phase, spec)
+    except Exception as exc:  # noqa: BLE001 - reported as the gate's failure, with its type
+        return GateResult(
+            gate=spec.kind,
+            outcome=Outcome.FAIL,
+            summary=f"the gate itself failed: {type(exc).__name__}: {exc}",
+        )
