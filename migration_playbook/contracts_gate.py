@@ -266,7 +266,7 @@ def verify_pacts(
         if not any(keep for entries in passes.values() for _, keep in entries):
             errors.append(f"no interactions to verify for provider {provider!r} in {files}")
         with (
-            ApiClient(url) as client,
+            ApiClient(url, headers=headers) as client,
             _state_endpoint(ProviderStates(client, seed_rows=seed_rows)) as endpoint,
         ):
             for pass_name, entries in passes.items():

@@ -17,12 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from contracts.client import ApiClient, ApiError
 from migration_playbook import ledger
 from migration_playbook.actions import ACTIONS
 from migration_playbook.gates.registry import run_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 from migration_playbook.phases.loader import render_table, table_text
-from migration_playbook.phases.models import Phase, Step
+from migration_playbook.phases.models import Phase, RoutePatch, Step
 from migration_playbook.proxy_admin import ProxyAdmin, mint_token
 from migration_playbook.runner.catalog import ProcessSpec, process_catalog
 from migration_playbook.runner.supervisor import Supervisor
@@ -83,6 +84,13 @@ class StepReport(BaseModel):
     gates: list[GateResult] = Field(default_factory=list)
     rolled_back_to: int | None = None
     reason: str = ""
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Candidate weight per patched route (percent)."
+    )
+    proxy_routes: list[dict[str, Any]] = Field(
+        default_factory=list, description="The proxy's live state of the patched routes."
+    )
+    finished_at: datetime | None = None
 
 
 class PhaseReport(BaseModel):
@@ -97,6 +105,9 @@ class PhaseReport(BaseModel):
     pre_steps: list[dict[str, str]] = Field(default_factory=list)
     steps: list[StepReport] = Field(default_factory=list)
     gates: list[GateResult] = Field(default_factory=list)
+    snapshot: dict[str, Any] = Field(
+        default_factory=dict, description="Model versions and drift at the end, via the proxy."
+    )
 
 
 # -- processes ----------------------------------------------------------------------------
@@ -183,6 +194,15 @@ def _traffic_result(step: Step, traffic: dict[str, Any]) -> GateResult:
     )
 
 
+def _candidate_share(patch: RoutePatch) -> float:
+    """Percent of a route's traffic the candidate answers in a step (cut-over is 100)."""
+    if patch.mode == "canary":
+        return patch.weight or 0.0
+    if patch.mode == "passthrough" and patch.primary is not None:
+        return 100.0
+    return 0.0
+
+
 def _run_step(
     ctx: KitContext, phase: Phase, step: Step, admin: ProxyAdmin, on_event: EventSink
 ) -> StepReport:
@@ -205,6 +225,17 @@ def _run_step(
         result.gates.append(_traffic_result(step, result.traffic))
         on_event("gate", f"{result.gates[-1].outcome.value:>17}  {result.gates[-1].summary}")
     result.gates += _gates(ctx, phase, step.gates, on_event, f"step {step.name}")
+    result.weights = {
+        patch.route: (patch.weight or 0.0)
+        if patch.mode == "canary"
+        else (100.0 if patch.mode == "passthrough" and patch.primary else 0.0)
+        for patch in step.set
+    }
+    for patch in step.set:
+        state = admin.route_state(patch.route)
+        if state is not None:
+            result.proxy_routes.append(state)
+    result.finished_at = datetime.now(UTC)
     failed = [g for g in result.gates if not g.passed]
     if failed:
         result.outcome = Outcome.FAIL
@@ -269,6 +300,7 @@ def apply(
         if failed:
             report.outcome = Outcome.FAIL
             report.reason = "; ".join(f"{g.gate}: {g.summary}" for g in failed)
+    report.snapshot = _snapshot(ctx)
     report.finished_at = datetime.now(UTC)
     _write(ctx, report)
     ledger.append(
@@ -319,6 +351,18 @@ def _with_candidate(phase: Phase, candidate: str) -> Phase:
     table["upstreams"] = upstreams
     processes = phase.processes if candidate in phase.processes else (*phase.processes, candidate)
     return phase.model_copy(update={"steps": steps, "route_table": table, "processes": processes})
+
+
+def _snapshot(ctx: KitContext) -> dict[str, Any]:
+    """Model versions and the drift report as the public API shows them now (best effort)."""
+    out: dict[str, Any] = {}
+    try:
+        with ApiClient(ctx.url("proxy"), headers=ctx.auth_headers, timeout=30) as client:
+            out["models"] = client.list_models().model_dump(mode="json")
+            out["drift"] = client.drift_report(window=500).model_dump(mode="json")
+    except (ApiError, ValueError) as exc:
+        out["error"] = str(exc)
+    return out
 
 
 def _write(ctx: KitContext, report: PhaseReport) -> Path:

@@ -15,6 +15,7 @@ import logging
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from contracts.monitoring import Health, Readiness
 from strangler_proxy.admin import create_admin_app
 from strangler_proxy.asgi import Receive, Scope, Send, send_bytes
 from strangler_proxy.auth import TokenVerifier, warn_auth_disabled
@@ -30,6 +31,8 @@ from strangler_proxy.shadow import ShadowDispatcher
 from strangler_proxy.table_store import TableStore
 
 logger = logging.getLogger(__name__)
+SERVICE_NAME = "strangler-proxy"
+_HEALTH_BODY = Health(service=SERVICE_NAME).model_dump_json().encode()
 _JSON = b"application/json"
 
 
@@ -80,7 +83,7 @@ class ProxyApp:
             if path.startswith("/_admin"):
                 await self.admin(scope, receive, send)
             elif path == "/healthz":
-                await send_bytes(send, 200, b'{"status":"ok"}', _JSON)
+                await send_bytes(send, 200, _HEALTH_BODY, _JSON)
             elif path == "/readyz":
                 await self._ready(send)
             elif path == "/metrics":
@@ -95,11 +98,15 @@ class ProxyApp:
             await send({"type": "websocket.close", "code": 1003})
 
     async def _ready(self, send: Send) -> None:
+        """The contract's ``Readiness`` shape, plus the live table's version."""
         live = self.store.live
-        body = {
-            "status": "ready" if live else "no route table",
-            "table_version": live.entry.version if live else None,
-        }
+        table = f"ok (version {live.entry.version})" if live else "no route table applied"
+        body = Readiness(
+            status="ready" if live else "not_ready",
+            service=SERVICE_NAME,
+            checks={"route_table": table},
+        ).model_dump()
+        body["table_version"] = live.entry.version if live else None
         await send_bytes(send, 200 if live else 503, json.dumps(body).encode(), _JSON)
 
     async def startup(self) -> None:
