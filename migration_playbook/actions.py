@@ -37,6 +37,32 @@ def seed_monolith(ctx: KitContext, options: dict[str, Any]) -> str:
     return f"ingested {rows} transactions; model v{run.model_version} ROC AUC {auc:.3f}"
 
 
+def export_monolith_model(ctx: KitContext, options: dict[str, Any]) -> str:
+    """Register the monolith's serving model in MLflow as ``risk-scorer@champion``."""
+    from migration_playbook.model_export import export_monolith_model as export
+
+    result = export(
+        ctx.settings.sqlite_url("monolith"),
+        ctx.settings.workdir.resolve() / "models" / "monolith",
+        ctx.settings.mlflow_url,
+    )
+    state = "registered" if result.created else "already registered"
+    target = f"{result.registered_model}/{result.registry_version}"
+    return f"monolith v{result.monolith_version} {state} as {target} (alias {result.alias})"
+
+
+def backfill_audit(ctx: KitContext, options: dict[str, Any]) -> str:
+    """Copy the monolith's prediction audit into the inference service (idempotent)."""
+    from migration_playbook.backfill import backfill_audit as backfill
+
+    report = backfill(ctx.settings.sqlite_url("monolith"), ctx.settings.sqlite_url("inference"))
+    if not report.reconciled:
+        raise RuntimeError(f"backfill did not reconcile: {report.to_dict()}")
+    return f"copied {report.copied} audit records ({report.skipped} already there); reconciled"
+
+
 ACTIONS: dict[str, Action] = {
     "seed-monolith": seed_monolith,
+    "export-monolith-model": export_monolith_model,
+    "backfill-audit": backfill_audit,
 }

@@ -10,6 +10,7 @@ from contracts.pacts import FRESH_PROVIDER_STATES
 from migration_playbook.gates.load import run_k6
 from migration_playbook.gates.model_check import model_gate
 from migration_playbook.gates.proxy_checks import canary_gate, shadow_gate
+from migration_playbook.gates.reconciliation import audit_gate, ingestion_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 from migration_playbook.phases.loader import LOADTESTS_DIR
 from migration_playbook.phases.models import (
@@ -18,6 +19,7 @@ from migration_playbook.phases.models import (
     LoadGate,
     ModelGate,
     Phase,
+    ReconciliationGate,
     ShadowGate,
 )
 
@@ -94,7 +96,22 @@ def _model(ctx: KitContext, phase: Phase, spec: ModelGate) -> GateResult:
     return model_gate(spec, ctx.url(spec.target), headers, parity)
 
 
+def _reconciliation(ctx: KitContext, phase: Phase, spec: ReconciliationGate) -> GateResult:
+    settings = ctx.settings
+    if spec.check == "ingestion":
+        return ingestion_gate(
+            spec,
+            settings.sqlite_url("ingestion"),
+            settings.sqlite_url("monolith"),
+            settings.amqp_uri,
+        )
+    return audit_gate(
+        spec, settings.sqlite_url("monolith"), settings.sqlite_url("inference"), settings.amqp_uri
+    )
+
+
 GATES: dict[type[Any], Callable[..., GateResult]] = {
+    ReconciliationGate: _reconciliation,
     LoadGate: _load,
     ContractsGate: _contracts,
     ShadowGate: _shadow,

@@ -98,6 +98,8 @@ def render_table(
         if patch.mode == "passthrough":
             for key in ("candidate", "compare", "sample_percent"):
                 route.pop(key, None)
+        if patch.mode == "shadow":
+            route.update(copy.deepcopy(phase.shadow_defaults))
         if patch.mode == "canary":
             route.pop("compare", None)
             route.pop("sample_percent", None)

@@ -43,9 +43,6 @@ class ContractsGate(_Strict):
     targets: tuple[str, ...] = Field(
         default=("proxy",), description="Process names whose URL is verified against the pacts."
     )
-    only: tuple[str, ...] = Field(
-        default=(), description="Only interactions whose description contains one of these."
-    )
     exclude_states: tuple[str, ...] | None = Field(
         default=None,
         description="Provider states a live, shared system cannot be put into; by default "
@@ -130,6 +127,9 @@ class Phase(_Strict):
     pre_steps: tuple[PreStep, ...] = ()
     route_table: dict[str, Any] = Field(
         description="A strangler-proxy route table; upstream URLs may use {process} placeholders."
+    )
+    shadow_defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Fields every shadow patch gets (compare, ...)."
     )
     canary_defaults: dict[str, Any] = Field(
         default_factory=dict,
