@@ -218,6 +218,9 @@ def create_app(
         try:
             yield
         finally:
+            # Drain first (in-flight batches commit their audit and outbox rows), then let
+            # the relay publish what it can, then close the rest.
+            await runtime.batcher.stop()
             if bus is not None:
                 await bus.stop()
             await runtime.stop()

@@ -1,7 +1,8 @@
 """Micro-batching: concurrent requests gathered into one forward pass, with back-pressure.
 
 One worker task takes the first waiting job, then keeps taking jobs until the batch holds
-``max_batch_size`` rows or ``max_wait`` has passed since that first job, and runs the
+``max_batch_size`` rows or ``max_wait`` has passed since that first job (it waits only
+when requests are arriving concurrently: a lone request is scored at once), and runs the
 whole batch in one call of ``run_batch`` on a dedicated thread (off the event loop). While
 that thread scores, new requests queue up, so under load the next batch is ready the
 moment the previous one is done. A job is never split: a batch request of many rows is one
@@ -93,6 +94,7 @@ class MicroBatcher(Generic[J, R]):
         self._queued_rows = 0
         self._wanted_rows: int | None = None
         self._enough = asyncio.Event()
+        self._last_jobs = 0
         self._worker: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._on_batch = on_batch
@@ -178,7 +180,11 @@ class MicroBatcher(Generic[J, R]):
         if not self.enabled:
             return batch
         rows = self._fill(batch, rows)
-        if rows < self.max_batch_size and self._carry is None and self.max_wait_s > 0:
+        # Wait for company only when there is company to wait for: the last batch was
+        # shared, or more jobs queued meanwhile. A lone client (concurrency 1) is scored at
+        # once instead of paying ``max_wait`` on every request.
+        crowded = self._last_jobs > 1 or len(batch) > 1
+        if crowded and rows < self.max_batch_size and self._carry is None and self.max_wait_s > 0:
             self._wanted_rows = self.max_batch_size - rows
             self._enough.clear()
             try:
@@ -188,6 +194,7 @@ class MicroBatcher(Generic[J, R]):
             finally:
                 self._wanted_rows = None
             self._fill(batch, rows)
+        self._last_jobs = len(batch)
         return batch
 
     async def _work(self) -> None:

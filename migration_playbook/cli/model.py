@@ -16,6 +16,12 @@ from migration_playbook.model_export import (
 
 app = typer.Typer(help="Models: export the monolith's model to the MLflow registry.")
 
+
+@app.callback()
+def _group() -> None:
+    """Models: export the monolith's model to the MLflow registry."""
+
+
 _DEFAULT_DB = "sqlite:///var/monolith/monolith.db"
 _DEFAULT_MODELS = Path("var/monolith/models")
 

@@ -63,20 +63,27 @@ def test_concurrent_jobs_share_one_batch_up_to_the_size_limit(
     assert results == [f"done:j{i}" for i in range(20)]
 
 
-def test_a_lone_job_waits_at_most_max_wait(executor: ThreadPoolExecutor) -> None:
-    async def scenario() -> float:
+def test_a_lone_client_is_not_delayed_but_a_crowd_waits_at_most_max_wait(
+    executor: ThreadPoolExecutor,
+) -> None:
+    async def scenario() -> tuple[float, float]:
         recorder = Recorder()
         batcher = make(recorder, executor, max_wait_s=0.05)
         batcher.start()
         started = time.perf_counter()
-        await batcher.submit(("alone", 1))
-        elapsed = time.perf_counter() - started
+        await batcher.submit(("alone", 1))  # nobody else around: scored at once
+        alone = time.perf_counter() - started
+        await asyncio.gather(*(batcher.submit((f"c{i}", 1)) for i in range(3)))
+        started = time.perf_counter()
+        await batcher.submit(("after-a-crowd", 1))  # others were just here: wait for them
+        waited = time.perf_counter() - started
         await batcher.stop()
-        assert recorder.batches == [["alone"]]
-        return elapsed
+        assert recorder.batches == [["alone"], ["c0", "c1", "c2"], ["after-a-crowd"]]
+        return alone, waited
 
-    elapsed = asyncio.run(scenario())
-    assert 0.04 <= elapsed < 0.5
+    alone, waited = asyncio.run(scenario())
+    assert alone < 0.03
+    assert 0.04 <= waited < 0.5
 
 
 def test_a_full_batch_does_not_wait(executor: ThreadPoolExecutor) -> None:
