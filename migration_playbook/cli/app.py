@@ -46,6 +46,10 @@ def _register_groups() -> None:
     app.command("status")(stack.status_command)
     app.add_typer(phase.app, name="phase")
 
+    from migration_playbook.cli import report
+
+    app.command("report")(report.report_command)
+
 
 _register_groups()
 
