@@ -126,6 +126,10 @@ class _StateServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _StateHandler)
         self.states = states
         self.lock = threading.Lock()  # one state change at a time
+        #: State -> why its set-up failed. Pact's verifier retries a failing state change
+        #: for minutes, so a failure is answered 200 and recorded here instead; every
+        #: interaction in that state is then reported failed with this reason.
+        self.failures: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -146,7 +150,7 @@ class _StateHandler(BaseHTTPRequestHandler):
                     body = self.server.states.setup(state, request.get("params"))
             except (StateUnreachable, ApiError, TimeoutError, KeyError, ValueError) as exc:
                 logger.warning("provider state %r could not be set up: %s", state, exc)
-                status, body = 500, {"error": f"provider state {state!r}: {exc}"}
+                self.server.failures[state] = f"provider state {state!r} not set up: {exc}"
         payload = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -269,6 +273,7 @@ def verify_pacts(
             ApiClient(url, headers=headers) as client,
             _state_endpoint(ProviderStates(client, seed_rows=seed_rows)) as endpoint,
         ):
+            outcomes.extend(_probe_fresh_states(endpoint.states, passes["fresh"]))
             for pass_name, entries in passes.items():
                 if not any(keep for _, keep in entries):
                     continue
@@ -281,7 +286,8 @@ def verify_pacts(
                     provider, url, folder, endpoint.url, request_timeout_ms, headers or {}
                 )
                 outputs.append(output)
-                outcomes.extend(_outcomes(entries, results))
+                outcomes.extend(_outcomes(entries, results, endpoint.failures))
+                endpoint.failures.clear()
                 if not ok and not results.get("interactionResults"):
                     errors.append(f"pass {pass_name!r} failed before replaying: {output[-2000:]}")
     passed = not errors and all(o.outcome != "failed" for o in outcomes)
@@ -318,21 +324,69 @@ def _errors_by_description(results: dict[str, Any], descriptions: set[str]) -> d
     return out
 
 
+def _probe_fresh_states(
+    states: ProviderStates, entries: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+) -> list[InteractionOutcome]:
+    """Check the fresh-provider states before replaying (their handlers only read).
+
+    An unreachable one fails its interactions here, with the reason, and takes them out
+    of the replay: failed, never skipped silently and never passed.
+    """
+    unreachable: dict[str, str] = {}
+    for _, keep in entries:
+        for interaction in keep:
+            for state in _states_of(interaction):
+                if state in pacts.FRESH_PROVIDER_STATES and state not in unreachable:
+                    try:
+                        states.setup(state, None)
+                        unreachable[state] = ""
+                    except (StateUnreachable, ApiError) as exc:
+                        unreachable[state] = f"provider state {state!r} not set up: {exc}"
+    out: list[InteractionOutcome] = []
+    for index, (document, keep) in enumerate(entries):
+        remaining = []
+        for interaction in keep:
+            reasons = [unreachable[s] for s in _states_of(interaction) if unreachable.get(s)]
+            if reasons:
+                out.append(
+                    InteractionOutcome(
+                        document["consumer"]["name"],
+                        interaction["description"],
+                        _states_of(interaction),
+                        "failed",
+                        "; ".join(reasons),
+                    )
+                )
+            else:
+                remaining.append(interaction)
+        entries[index] = (document, remaining)
+    return out
+
+
 def _outcomes(
-    entries: list[tuple[dict[str, Any], list[dict[str, Any]]]], results: dict[str, Any]
+    entries: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+    results: dict[str, Any],
+    state_failures: Mapping[str, str],
 ) -> list[InteractionOutcome]:
     by_description = {r["description"]: r for r in results.get("interactionResults", [])}
     mismatches = _errors_by_description(
         results, {i["description"] for _, keep in entries for i in keep}
     )
     out = []
+    outcome: InteractionVerdict
+    error: str | None
     for document, keep in entries:
         for interaction in keep:
             description = interaction["description"]
             found = by_description.get(description)
-            if found is None:
-                outcome: InteractionVerdict = "failed"
-                error: str | None = "the verifier did not report this interaction"
+            failed_states = [
+                state_failures[s] for s in _states_of(interaction) if s in state_failures
+            ]
+            if failed_states:
+                outcome, error = "failed", "; ".join(failed_states)
+            elif found is None:
+                outcome = "failed"
+                error = "the verifier did not report this interaction"
             elif found.get("result") == "OK":
                 outcome, error = "passed", None
             else:
