@@ -113,18 +113,43 @@ class PhaseReport(BaseModel):
 # -- processes ----------------------------------------------------------------------------
 
 
-def up(ctx: KitContext, phase: Phase, on_event: EventSink = _quiet) -> list[str]:
-    """Start what the phase needs (in catalog order) and wait for each to be ready."""
+def up(ctx: KitContext, phase: Phase, on_event: EventSink = _quiet) -> list[dict[str, str]]:
+    """Start what the phase needs and run its pre-steps; returns what each pre-step did.
+
+    Processes start in catalog order. A pre-step first gets the processes it ``needs``
+    (e.g. the model export needs MLflow before the inference service can become ready),
+    then the rest of the phase's processes start. Pre-steps are idempotent, so ``up`` on a
+    running phase changes nothing.
+    """
     routes_file = ctx.settings.workdir / "routes.yaml"
     if "proxy" in phase.processes and not _running(ctx, "proxy"):
         routes_file.parent.mkdir(parents=True, exist_ok=True)
         routes_file.write_text(table_text(render_table(phase, ctx.urls())))
-    specs = [ctx.catalog[name] for name in ctx.catalog if name in phase.processes]
+    done: list[dict[str, str]] = []
+    for pre in phase.pre_steps:
+        _ensure(ctx, pre.needs, on_event)
+        on_event("pre-step", f"pre-step {pre.action}")
+        message = ACTIONS[pre.action](ctx, dict(pre.options))
+        on_event("pre-step", f"  {message}")
+        done.append({"action": pre.action, "result": message})
+        ledger.append(
+            ctx.ledger_path,
+            phase=phase.phase,
+            step=pre.action,
+            action="pre-step",
+            outcome="pass",
+            details={"result": message},
+        )
+    _ensure(ctx, phase.processes, on_event)
+    return done
+
+
+def _ensure(ctx: KitContext, names: tuple[str, ...], on_event: EventSink) -> None:
+    specs = [ctx.catalog[name] for name in ctx.catalog if name in names]
     for spec in specs:
         if not _running(ctx, spec.name):
             on_event("process", f"starting {spec.name} ({spec.description})")
-    started = ctx.supervisor.ensure(specs, ctx.settings.ready_timeout_s)
-    return started
+    ctx.supervisor.ensure(specs, ctx.settings.ready_timeout_s)
 
 
 def _running(ctx: KitContext, name: str) -> bool:
@@ -261,20 +286,7 @@ def apply(
         outcome=Outcome.PASS,
         started_at=datetime.now(UTC),
     )
-    up(ctx, phase, on_event)
-    for pre in phase.pre_steps:
-        on_event("pre-step", f"pre-step {pre.action}")
-        message = ACTIONS[pre.action](ctx, dict(pre.options))
-        report.pre_steps.append({"action": pre.action, "result": message})
-        on_event("pre-step", f"  {message}")
-        ledger.append(
-            ctx.ledger_path,
-            phase=phase.phase,
-            step=pre.action,
-            action="pre-step",
-            outcome="pass",
-            details={"result": message},
-        )
+    report.pre_steps = up(ctx, phase, on_event)
     with ctx.admin() as admin:
         last_good = admin.current()
         for step in phase.steps:

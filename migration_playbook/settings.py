@@ -21,6 +21,9 @@ class KitSettings(BaseSettings):
         default=DEFAULT_AMQP_URI, validation_alias=AliasChoices("KIT_AMQP_URI", "AMQP_URI")
     )
     monolith_port: int = 5000
+    legacy_sync_port: int = 5001
+    chaos_port: int = 8199
+    chaos_error_rate: float = 0.5
     proxy_port: int = 8000
     ingestion_port: int = 8101
     inference_port: int = 8102

@@ -6,7 +6,18 @@ holds only argument parsing and printing, the work is done by library functions.
 
 from __future__ import annotations
 
+import os
+
 import typer
+
+# The kit's tools must stay off the network (there is none; look-ups only cost time).
+for _name in (
+    "PACT_DO_NOT_TRACK",
+    "K6_NO_USAGE_REPORT",
+    "MLFLOW_DISABLE_TELEMETRY",
+    "DO_NOT_TRACK",
+):
+    os.environ.setdefault(_name, "true")
 
 app = typer.Typer(
     name="kit",

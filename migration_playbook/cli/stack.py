@@ -44,13 +44,12 @@ def up_command(
         err.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
     try:
-        started = up(ctx, plan, lambda _k, message: console.print(f"  {message}"))
+        up(ctx, plan, lambda _k, message: console.print(f"  {message}"))
     except ProcessFailed as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     console.print(
-        f"[green]phase {plan.phase} ({plan.name}) is up[/green]: "
-        f"{', '.join(plan.processes)}" + (f" (started {', '.join(started)})" if started else "")
+        f"[green]phase {plan.phase} ({plan.name}) is up[/green]: {', '.join(plan.processes)}"
     )
     _print_status(ctx)
     if foreground:

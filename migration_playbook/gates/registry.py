@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from contracts.pacts import FRESH_PROVIDER_STATES
@@ -41,6 +45,21 @@ def _load(ctx: KitContext, phase: Phase, spec: LoadGate) -> GateResult:
     )
 
 
+@contextmanager
+def _stdout_to(path: Path) -> Iterator[None]:
+    """Send file descriptor 1 (not just ``sys.stdout``) to ``path`` for the block."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with path.open("ab") as target:
+        os.dup2(target.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def _contracts(ctx: KitContext, phase: Phase, spec: ContractsGate) -> GateResult:
     from migration_playbook.contracts_gate import verify_pacts
 
@@ -52,7 +71,10 @@ def _contracts(ctx: KitContext, phase: Phase, spec: ContractsGate) -> GateResult
     for target in spec.targets:
         headers = ctx.auth_headers if target == "proxy" else {}
         excluded = spec.exclude_states if spec.exclude_states is not None else FRESH_PROVIDER_STATES
-        result = verify_pacts(ctx.url(target), exclude_states=excluded, headers=headers)
+        log = out_dir / f"pact-verification-{target}.log"
+        with _stdout_to(log):  # Pact's core prints its report on fd 1; keep it as evidence
+            result = verify_pacts(ctx.url(target), exclude_states=excluded, headers=headers)
+        evidence.append(str(log))
         path = out_dir / f"pact-verification-{target}.json"
         path.write_text(json.dumps(result.to_dict(), indent=2, default=str))
         evidence.append(str(path))

@@ -153,6 +153,12 @@ def lint_phase(
         for step in phase.pre_steps
         if step.action not in set(known_actions)
     ]
+    issues += [
+        f"{source}: pre-step {step.action!r} needs {name!r}, not a process of the phase"
+        for step in phase.pre_steps
+        for name in step.needs
+        if name not in processes
+    ]
     urls = {name: f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(sorted(processes))}
     base = render_table(phase, urls)
     issues += _check_table(phase, f"{source} (route_table)", base)

@@ -113,6 +113,9 @@ class PreStep(_Strict):
     """A named action before traffic moves (see ``migration_playbook.actions``)."""
 
     action: str
+    needs: tuple[str, ...] = Field(
+        default=(), description="Processes started (and ready) before the action runs."
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -63,9 +63,8 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
         ProcessSpec(
             "legacy-sync",
             _module("legacy_monolith.sync"),
-            None,
+            settings.legacy_sync_port,
             {"DATABASE_URL": monolith_db},
-            ready_path=None,
             description="keeps the monolith's DB complete from transactions_ingested",
         ),
         ProcessSpec(
@@ -113,6 +112,16 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
             settings.inference_port,
             {"DATABASE_URL": settings.sqlite_url("inference")},
             description="extracted inference service",
+        ),
+        ProcessSpec(
+            "chaos",
+            _module("migration_playbook.chaos"),
+            settings.chaos_port,
+            {
+                "CHAOS_TARGET": settings.url(settings.inference_port),
+                "CHAOS_ERROR_RATE": str(settings.chaos_error_rate),
+            },
+            description="a faulty candidate build: the inference service, failing on purpose",
         ),
         ProcessSpec(
             "training",
