@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the outside components the kit talks to are installed and running on this
-# machine: RabbitMQ (with its management plugin, which nameko's test helpers need) and
-# PostgreSQL (database `test`). Idempotent and quick when everything is already up.
+# machine: RabbitMQ (with its management plugin, which nameko's test helpers need),
+# PostgreSQL (database `test`) and Debian's chromium (the migration report's browser test).
+# Idempotent and quick when everything is already up.
 set -euo pipefail
 
 log() { printf '\033[36m[services]\033[0m %s\n' "$*"; }
@@ -50,3 +51,9 @@ if ! as_root su postgres -c "psql -tAc \"select 1 from pg_database where datname
   as_root su postgres -c "createdb test" || true
 fi
 log "PostgreSQL is up at 127.0.0.1:5432 (database test)"
+
+# --- Chromium (headless, for tests/e2e/report) --------------------------------------------
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing chromium"
+  apt_install --no-install-recommends chromium fonts-liberation
+fi
