@@ -1,0 +1,169 @@
+"""The training service's own database: the transactions it trains on, its runs, the
+handled events and the outbox of the events it publishes.
+
+SQLite by default (WAL, so a training job reads while the worker writes), PostgreSQL via
+``DATABASE_URL``. The schema is created at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.messaging import Outbox, ProcessedEvents, outbox_table, processed_events_table
+from contracts.registry import TrainingRunRequest
+from contracts.transactions import Transaction
+
+metadata = MetaData()
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("transaction_id", String(64), primary_key=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("is_fraud", Boolean, nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+training_runs = Table(
+    "training_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("metrics", JSON, nullable=True),
+    Column("data_window", JSON, nullable=True),
+    Column("model_version", String(32), nullable=True),
+    Column("mlflow_run_id", String(64), nullable=True),
+    Column("promotion", Text, nullable=True),
+    Column("error", Text, nullable=True),
+)
+
+processed = processed_events_table(metadata)
+outbox_rows = outbox_table(metadata)
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class Database:
+    """Engine, sessions and the schema of one training store."""
+
+    def __init__(self, url: str) -> None:
+        url = normalise_url(url)
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite and url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        connect_args: dict[str, Any] = {"check_same_thread": False} if self.is_sqlite else {}
+        self.engine: Engine = create_engine(url, connect_args=connect_args)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox = Outbox(outbox_rows)
+        self.processed = ProcessedEvents(processed, consumer="training")
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def add_transactions(session: Session, batch: Sequence[Transaction], received_at: datetime) -> int:
+    """Store a batch, ignoring ids already stored (a redelivery or an overlapping batch)."""
+    if not batch:
+        return 0
+    rows = [
+        {
+            "transaction_id": tx.transaction_id,
+            "occurred_at": tx.timestamp.astimezone(UTC),
+            "is_fraud": tx.is_fraud,
+            "payload": tx.model_dump_json(),
+            "received_at": received_at,
+        }
+        for tx in batch
+    ]
+    dialect = session.get_bind().dialect.name
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    before = count_transactions(session)
+    session.execute(insert_fn(transactions).values(rows).on_conflict_do_nothing())
+    return count_transactions(session) - before
+
+
+def count_transactions(session: Session, params: TrainingRunRequest | None = None) -> int:
+    query = select(func.count()).select_from(transactions)
+    query = query.where(transactions.c.is_fraud.is_not(None))
+    if params is not None:
+        query = _window(query, params)
+    return int(session.execute(query).scalar_one())
+
+
+def _window(query: Any, params: TrainingRunRequest) -> Any:
+    if params.since is not None:
+        query = query.where(transactions.c.occurred_at >= params.since.astimezone(UTC))
+    if params.until is not None:
+        query = query.where(transactions.c.occurred_at < params.until.astimezone(UTC))
+    return query
+
+
+def labelled_rows(
+    session: Session, params: TrainingRunRequest
+) -> list[tuple[Transaction, bool, datetime]]:
+    """The newest labelled transactions of the requested window (at most ``max_rows``)."""
+    t = transactions
+    query = _window(select(t.c.payload, t.c.is_fraud, t.c.occurred_at), params)
+    query = query.where(t.c.is_fraud.is_not(None)).order_by(t.c.occurred_at.desc())
+    if params.max_rows is not None:
+        query = query.limit(params.max_rows)
+    return [
+        (Transaction.model_validate_json(payload), bool(label), as_utc(when))
+        for payload, label, when in session.execute(query)
+    ]
