@@ -46,6 +46,14 @@ test: venv services lint typecheck
 	# nameko needs eventlet's monkey-patching: its own process, never the main one.
 	KIT_NAMEKO_TESTS=1 $(BIN)/python -m pytest -p no:pact tests/integration/nameko
 
+# Regenerate the contract documents (OpenAPI v1, event schemas) from the models and
+# re-record the HTTP pact from the consumer tests; then `kit contracts compat` says whether
+# the change is allowed within v1. Commit what changed.
+contracts: venv
+	$(BIN)/python -m contracts.generate
+	CONTRACTS_UPDATE_PACTS=1 $(BIN)/python -m pytest -q -p no:randomly tests/contract/test_api_client_pact.py
+	$(BIN)/kit contracts compat
+
 demo: venv services
 	$(BIN)/kit demo
 
