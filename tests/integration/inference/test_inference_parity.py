@@ -116,3 +116,46 @@ def _metric(text: str, name: str) -> float:
         if line.startswith(name + " ") or line.startswith(name + "{"):
             return float(line.rsplit(" ", 1)[1])
     raise AssertionError(f"{name} not in /metrics")
+
+
+BAD_REQUESTS: list[tuple[str, bytes, str]] = [
+    ("not json", b"{nope", "application/json"),
+    ("empty", b"", "application/json"),
+    ("wrong media type", b"{}", "text/plain"),
+    ("not an object", b"[1, 2]", "application/json"),
+    ("invalid fields", b'{"transaction_id": "x", "amount": -3}', "application/json"),
+    ("empty batch", b'{"transactions": []}', "application/json"),
+    (
+        "batch too large",
+        json.dumps({"transactions": [{"transaction_id": str(i)} for i in range(1001)]}).encode(),
+        "application/json",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "media_type"), BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS]
+)
+def test_inference_parity_of_problems(
+    service: tuple[str, ManagedProcess], monolith: Monolith, case: str, body: bytes, media_type: str
+) -> None:
+    """The same bad request gets the same status and problem document from both sides."""
+    _, process = service
+    theirs = monolith.app.test_client().post(
+        "/api/v1/predictions", data=body, headers={"Content-Type": media_type}
+    )
+    ours = httpx.post(
+        process.url + "/api/v1/predictions", content=body, headers={"Content-Type": media_type}
+    )
+    assert ours.status_code == theirs.status_code, (case, ours.text)
+    assert ours.headers["content-type"] == "application/problem+json"
+    assert ours.json() == theirs.get_json()
+
+
+def test_inference_parity_of_an_unknown_prediction(
+    service: tuple[str, ManagedProcess], monolith: Monolith
+) -> None:
+    _, process = service
+    theirs = monolith.app.test_client().get("/api/v1/predictions/no-such-id")
+    ours = httpx.get(process.url + "/api/v1/predictions/no-such-id")
+    assert (ours.status_code, ours.json()) == (theirs.status_code, theirs.get_json())
