@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -186,6 +186,11 @@ class AuditBackfill:
                 on_batch(len(rows), inserted)
         report = BackfillReport(copied, skipped, batches, resumed_from, complete)
         if complete:
+            # A finished pass forgets its checkpoint: the monolith keeps adding decisions
+            # with random ids, some below the last id copied, so the next pass walks from
+            # the start again (inserts are idempotent). Only an interrupted pass resumes.
+            with self.service.session() as session:
+                session.execute(delete(checkpoints).where(checkpoints.c.name == CHECKPOINT_NAME))
             self.reconcile(report)
         logger.info("backfill: %s", report.to_dict())
         return report

@@ -119,3 +119,18 @@ def test_inference_backfill_command_on_a_fresh_service_db(
     report = json.loads(result.stdout)
     assert report["reconciled"] is True
     assert report["copied"] == report["monolith"]["count"] == _monolith_total(monolith)
+
+
+def test_inference_backfill_copies_decisions_made_after_a_complete_pass(
+    monolith: Monolith, tmp_path: Path
+) -> None:
+    """Ids are random: new decisions sort anywhere, so a finished pass must not skip them."""
+    service_url = f"sqlite:///{tmp_path / 'inference.db'}"
+    _score_on_monolith(monolith, 300)
+    first = backfill_audit(monolith.database_url, service_url, batch_size=100)
+    assert first.complete and first.reconciled, first.to_dict()
+    later = _score_on_monolith(monolith, 300)  # same transactions, new random prediction ids
+    second = backfill_audit(monolith.database_url, service_url, batch_size=100)
+    assert second.resumed_from is None
+    assert second.copied == len(later), second.to_dict()
+    assert second.reconciled and second.service.count == _monolith_total(monolith)
