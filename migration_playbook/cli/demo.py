@@ -8,19 +8,37 @@ from typing import Annotated
 import typer
 
 from migration_playbook.demo import DemoOptions, run_demo
+from migration_playbook.migration_demo import run_migration_demo
 from migration_playbook.runner.process import ProcessFailed
+from migration_playbook.settings import KitSettings
 
 
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Folder for the demo's databases and logs.")] = Path(
-        "var/demo"
-    ),
-    port: Annotated[int, typer.Option(help="Monolith port (a free one if taken).")] = 5000,
-    history: Annotated[int, typer.Option(min=500, help="Transactions to ingest first.")] = 6000,
+    monolith_only: Annotated[
+        bool,
+        typer.Option(
+            "--monolith-only",
+            help="Only the monolith at work (ingest, train, score with reasons, drift): ~10 s.",
+        ),
+    ] = False,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Folder for databases and logs (default var/kit).")
+    ] = None,
 ) -> None:
-    """Run the demo: monolith up, ingest, train, score with reasons, drift, stop."""
+    """The whole migration, phase by phase, with a rehearsed rollback and the HTML report."""
     try:
-        run_demo(DemoOptions(workdir=workdir, port=port, history=history))
-    except ProcessFailed as exc:
+        if monolith_only:
+            run_demo(DemoOptions(workdir=workdir or Path("var/demo")))
+            return
+        settings = KitSettings() if workdir is None else KitSettings(workdir=workdir)
+        result = run_migration_demo(settings)
+    except (ProcessFailed, RuntimeError) as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc
+    if not result.completed:
+        typer.secho(
+            "the migration did not complete; see the report and the ledger",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(1)
