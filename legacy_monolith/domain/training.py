@@ -79,9 +79,10 @@ class TrainingService:
                     requested_at=utcnow(),
                 )
             )
+        accepted = self.get(run_id)  # read before the worker can pick it up: the 202 says queued
         self._ensure_worker()
         self._queue.put(run_id)
-        return self.get(run_id)
+        return accepted
 
     def get(self, run_id: str) -> TrainingRun:
         if "\x00" in run_id:  # PostgreSQL text cannot hold NUL: no such run can exist
