@@ -24,7 +24,7 @@ from migration_playbook.gates.registry import run_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 from migration_playbook.phases.loader import render_table, table_text
 from migration_playbook.phases.models import Phase, RoutePatch, Step
-from migration_playbook.proxy_admin import ProxyAdmin, mint_token
+from migration_playbook.proxy_admin import AdminError, ProxyAdmin, mint_token
 from migration_playbook.runner.catalog import ProcessSpec, process_catalog
 from migration_playbook.runner.supervisor import Supervisor
 from migration_playbook.settings import KitSettings
@@ -232,7 +232,12 @@ def _run_step(
     ctx: KitContext, phase: Phase, step: Step, admin: ProxyAdmin, on_event: EventSink
 ) -> StepReport:
     table = render_table(phase, ctx.urls(), step.set)
-    applied = admin.apply(table_text(table))
+    try:
+        applied = admin.apply(table_text(table))
+    except AdminError as exc:
+        return StepReport(
+            name=step.name, outcome=Outcome.FAIL, reason=f"the proxy rejected the table: {exc}"
+        )
     result = StepReport(name=step.name, outcome=Outcome.PASS, table_version=applied["version"])
     on_event("step", f"step {step.name}: route table v{applied['version']} applied")
     if step.traffic is not None:
@@ -345,22 +350,29 @@ def _ledger_step(ctx: KitContext, phase: Phase, step: StepReport, action: str) -
 
 
 def _with_candidate(phase: Phase, candidate: str) -> Phase:
-    """The same phase with every step's candidate replaced (used to inject a faulty build)."""
+    """The same phase with the canary steps' candidate replaced by another process.
+
+    Used to rehearse a rollback with a faulty build: shadow steps keep the real candidate
+    (a shadow never reaches clients), every canary patch points at ``candidate``, whose
+    upstream entry copies the original candidate's settings with the new URL.
+    """
+    table = dict(phase.route_table)
+    upstreams = dict(table.get("upstreams", {}))
+    originals = {p.candidate for s in phase.steps for p in s.set if p.mode == "canary"}
+    template = next((dict(upstreams[name]) for name in originals if name in upstreams), {})
+    upstreams[candidate] = {**template, "url": f"{{{candidate}}}"}
+    table["upstreams"] = upstreams
     steps = tuple(
         step.model_copy(
             update={
                 "set": tuple(
-                    p.model_copy(update={"candidate": candidate}) if p.mode != "passthrough" else p
+                    p.model_copy(update={"candidate": candidate}) if p.mode == "canary" else p
                     for p in step.set
                 )
             }
         )
         for step in phase.steps
     )
-    table = dict(phase.route_table)
-    upstreams = dict(table.get("upstreams", {}))
-    upstreams.setdefault(candidate, {"url": f"{{{candidate}}}", "timeout_s": 2.0})
-    table["upstreams"] = upstreams
     processes = phase.processes if candidate in phase.processes else (*phase.processes, candidate)
     return phase.model_copy(update={"steps": steps, "route_table": table, "processes": processes})
 
