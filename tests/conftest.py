@@ -12,7 +12,7 @@ for _name in _OFFLINE:
     os.environ.setdefault(_name, "true")
 
 # Session fixtures of the inference service's tests (one MLflow server, one trained monolith).
-pytest_plugins = ["tests.inference_fixtures"]
+pytest_plugins = ["tests.inference_fixtures", "tests.kit_stack"]
 
 _TESTS = Path(__file__).parent
 _MARKER_BY_FOLDER = {"unit", "integration", "contract", "e2e", "fault"}

@@ -21,7 +21,10 @@ from typing import Any
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 
 K6_THRESHOLD_EXIT = 99
-_SCRIPT_ERROR = re.compile(r"level=error.*(Uncaught|GoError|Exception|TypeError|ReferenceError)")
+# An exception inside an iteration does not change k6's exit code; its log line does.
+_SCRIPT_ERROR = re.compile(
+    r"level=error.*(source=stacktrace|Uncaught|GoError|Exception|TypeError|ReferenceError)"
+)
 
 
 def k6_binary() -> str:
@@ -78,6 +81,7 @@ def run_k6(
                 "run",
                 "--quiet",
                 "--no-color",
+                "--address=127.0.0.1:0",  # its REST API on a free port: runs may overlap
                 "--summary-export",
                 str(summary_path),
                 str(script),
