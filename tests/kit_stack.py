@@ -50,8 +50,8 @@ def kit_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitContext]:
         )
     }
     with fresh_vhost("kit-e2e") as uri:
-        settings = KitSettings(
-            workdir=root / "var", reports_dir=root / "reports", amqp_uri=uri, **ports
+        settings = KitSettings.model_validate(
+            {"workdir": root / "var", "reports_dir": root / "reports", "amqp_uri": uri, **ports}
         )
         ctx = KitContext(settings)
         try:
