@@ -6,7 +6,9 @@ team can reorder or drop them without touching code.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any
 
 from contracts.client import ApiClient, NotFound
@@ -41,11 +43,16 @@ def export_monolith_model(ctx: KitContext, options: dict[str, Any]) -> str:
     """Register the monolith's serving model in MLflow as ``risk-scorer@champion``."""
     from migration_playbook.model_export import export_monolith_model as export
 
-    result = export(
-        ctx.settings.sqlite_url("monolith"),
-        ctx.settings.workdir.resolve() / "models" / "monolith",
-        ctx.settings.mlflow_url,
-    )
+    log_path = ctx.settings.logs / "kit-actions.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # MLflow prints progress lines of its own; keep them in the log, not on the console.
+    with log_path.open("a") as log, redirect_stdout(log), redirect_stderr(log):
+        result = export(
+            ctx.settings.sqlite_url("monolith"),
+            ctx.settings.workdir.resolve() / "models" / "monolith",
+            ctx.settings.mlflow_url,
+        )
     state = "registered" if result.created else "already registered"
     target = f"{result.registered_model}/{result.registry_version}"
     return f"monolith v{result.monolith_version} {state} as {target} (alias {result.alias})"

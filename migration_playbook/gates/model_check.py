@@ -103,7 +103,14 @@ def model_gate(
         gate="model",
         outcome=outcome,
         summary=f"hold-out ROC AUC {auc:.4f} (champion v{champion.version} recorded "
-        f"{champion.metrics.roc_auc:.4f})",
+        f"{champion.metrics.roc_auc:.4f})"
+        + "".join(
+            f"; {m.name.removeprefix('parity_')} {m.value:.2g}"
+            if isinstance(m.value, float)
+            else f"; {m.name.removeprefix('parity_')} {m.value}"
+            for m in measurements
+            if m.name.startswith("parity_")
+        ),
         measurements=measurements,
         details=details,
     )
