@@ -30,6 +30,7 @@ from contracts.events.models import (
 )
 from contracts.features import FEATURE_SPEC_VERSION
 from contracts.messaging import SyncPublisher, encode
+from contracts.messaging.relay_sync import SyncOutboxRelay
 from contracts.registry import (
     ModelMetrics,
     ModelVersion,
@@ -97,30 +98,35 @@ class Trainer:
         self.gate = gate or RetrainGate(settings.retrain_cooldown_s)
         self._job_runner = job_runner
         self._queue: queue.Queue[str | None] = queue.Queue()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._publisher: SyncPublisher | None = None
+        self.relay: SyncOutboxRelay | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, *, relay: bool = True) -> None:
         self._resume_unfinished()
-        self._threads.append(threading.Thread(target=self._work, name="training-runs"))
+        self._threads.append(threading.Thread(target=self._work, name="training-runs", daemon=True))
+        self._threads[-1].start()
         if relay:
-            self._publisher = SyncPublisher(self.settings.amqp_uri, name="training-publisher")
-            self._threads.append(threading.Thread(target=self._relay, name="training-relay"))
-        for thread in self._threads:
-            thread.daemon = True
-            thread.start()
+            publisher = SyncPublisher(self.settings.amqp_uri, name="training-publisher")
+            self.relay = SyncOutboxRelay(
+                self.db.session,
+                self.db.outbox,
+                publisher,
+                poll_interval_s=self.settings.relay_interval_s,
+                on_published=lambda kind: self.metrics.events_published.labels(kind).inc(),
+            )
+            self.relay.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stopping.set()
         self._queue.put(None)
-        self._wake.set()
         for thread in self._threads:
             thread.join(timeout)
-        if self._publisher is not None:
-            self._publisher.close()
+        if self.relay is not None:
+            self.relay.stop(timeout)
+
+    def _wake(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
 
     def _resume_unfinished(self) -> None:
         """A run that was queued or running when the worker stopped is run again."""
@@ -225,7 +231,7 @@ class Trainer:
         )
         with self.db.session() as session:
             self.db.outbox.add(session, encode(event))
-        self._wake.set()
+        self._wake()
         self.metrics.promotions.labels(event.reason).inc()
         logger.info("%s: %s -> %s", event.reason, previous, promoted.version)
         return promoted
@@ -312,7 +318,7 @@ class Trainer:
                 )
             )
             self.db.outbox.add(session, encode(event))
-        self._wake.set()
+        self._wake()
 
     def _maybe_promote(self, run_id: str, result: JobResult, *, requested: bool) -> None:
         assert result.metrics is not None and result.model_version is not None
@@ -340,29 +346,6 @@ class Trainer:
         )
         if decision.promote:
             self.promote(result.model_version)
-
-    # -- outbox relay ----------------------------------------------------------------------
-    def relay_once(self) -> int:
-        """Publish the committed outbox rows in order; delete each once confirmed."""
-        assert self._publisher is not None
-        with self.db.session() as session:
-            pending = self.db.outbox.pending(session, limit=100)
-        for item in pending:
-            self._publisher.publish(item.message)
-            with self.db.session() as session:
-                self.db.outbox.remove(session, [item.row_id])
-            self.metrics.events_published.labels(item.message.routing_key).inc()
-        return len(pending)
-
-    def _relay(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                if self.relay_once():
-                    continue
-            except Exception as exc:  # noqa: BLE001 - the rows stay; retried next round
-                logger.warning("outbox relay: %s; retrying", exc)
-            self._wake.wait(self.settings.relay_interval_s)
-            self._wake.clear()
 
 
 def _to_contract(row: Any) -> TrainingRun:

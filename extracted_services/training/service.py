@@ -45,6 +45,8 @@ class TrainerProvider(DependencyProvider):  # type: ignore[misc]
 
     def setup(self) -> None:
         settings = self.container.config.get("TRAINING_SETTINGS") or Settings()
+        # The container's broker is the one the relay must publish to.
+        settings = settings.model_copy(update={"amqp_uri": self.container.config["AMQP_URI"]})
         from extracted_services.training.store import Database
 
         db = Database(settings.database_url)
