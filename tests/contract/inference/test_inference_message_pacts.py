@@ -39,6 +39,10 @@ from extracted_services.inference.scorer import ScoreJob, score_jobs
 from extracted_services.inference.settings import Settings
 from migration_playbook.message_pacts import record_message_pact, verify_message_pacts
 
+EVENT_ID = "0b6f1d7e-8a55-4c31-9b8e-5c2a4f0f3a10"
+PREDICTION_ID = "5f0c6b1e-2b7a-4c8e-9a53-0d3f1f9d2c11"
+AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
 
 def _module() -> torch.nn.Module:
     torch.manual_seed(0)
@@ -91,6 +95,8 @@ def test_inference_consumes_the_model_promoted_it_expects(tmp_path: Path) -> Non
         handled.append(event.event_id)
 
     example = ModelPromoted(
+        event_id=EVENT_ID,
+        occurred_at=AT,
         model_version="3",
         previous_version="2",
         model_uri="models:/risk-scorer/3",
@@ -125,8 +131,12 @@ def test_inference_produces_the_prediction_logged_monitoring_expects() -> None:
         assert len(event.features) == N_FEATURES  # a drift window needs the whole vector
         window.append((len(event.features), event.prediction.score, event.feature_spec_version))
 
+    # Fixed ids and times, so that re-recording the committed pact changes nothing.
+    record = entry.record().model_copy(update={"prediction_id": PREDICTION_ID, "created_at": AT})
     example = PredictionLogged(
-        prediction=PredictionRecord(**entry.record().model_dump()),
+        event_id=EVENT_ID,
+        occurred_at=AT,
+        prediction=PredictionRecord(**record.model_dump()),
         features=entry.features,
         feature_spec_version="1",
     )
