@@ -1,0 +1,45 @@
+"""``python -m extracted_services.monitoring``: the worker and its HTTP front, one process.
+
+eventlet's monkey-patching must come before anything else imports ``socket`` or
+``threading``: this module is the only place the service patches.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import logging  # noqa: E402
+import signal  # noqa: E402
+from typing import Any  # noqa: E402
+
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from extracted_services.monitoring.service import MonitoringService  # noqa: E402
+from extracted_services.monitoring.settings import Settings  # noqa: E402
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    config = {
+        "AMQP_URI": settings.amqp_uri,
+        "WEB_SERVER_ADDRESS": f"{settings.host}:{settings.port}",
+        "MONITORING_SETTINGS": settings,
+    }
+    runner = ServiceRunner(config)
+    runner.add_service(MonitoringService)
+
+    def shutdown(_signum: int, _frame: Any) -> None:
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    runner.start()
+    runner.wait()
+
+
+if __name__ == "__main__":
+    main()

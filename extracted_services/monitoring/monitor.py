@@ -1,0 +1,191 @@
+"""The monitor: stores predictions and references, reports drift, and checks periodically.
+
+Written against plain ``threading`` (green threads in the nameko worker). An alarm is
+written to the outbox in its own transaction and relayed with publisher confirms.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from contracts.events.models import DriftDetected, PredictionLogged, TrainingCompleted
+from contracts.messaging import SyncPublisher, encode
+from contracts.messaging.relay_sync import SyncOutboxRelay
+from contracts.monitoring import DriftReport
+from extracted_services.monitoring.detector import (
+    EpisodeTracker,
+    WindowRow,
+    compute_report,
+)
+from extracted_services.monitoring.metrics import Metrics
+from extracted_services.monitoring.settings import Settings
+from extracted_services.monitoring.store import Database, as_utc, predictions, references
+
+logger = logging.getLogger(__name__)
+
+
+class Monitor:
+    def __init__(self, settings: Settings, db: Database, metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.metrics = metrics or Metrics()
+        self.tracker = EpisodeTracker(settings.settle_checks)
+        self.relay: SyncOutboxRelay | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- events ----------------------------------------------------------------------------
+    def record_prediction(self, event: PredictionLogged) -> bool:
+        """Add one prediction to the log; a redelivery (same prediction id) adds nothing."""
+        p = event.prediction
+        with self.db.session() as session:
+            dialect = session.get_bind().dialect.name
+            insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            result = session.execute(
+                insert_fn(predictions)
+                .values(
+                    prediction_id=p.prediction_id,
+                    model_version=p.model_version,
+                    score=p.score,
+                    features=list(event.features),
+                    created_at=p.created_at.astimezone(UTC),
+                    received_at=datetime.now(UTC),
+                )
+                .on_conflict_do_nothing()
+            )
+        added = bool(getattr(result, "rowcount", 0))
+        if added:
+            self.metrics.predictions.inc()
+        return added
+
+    def record_reference(self, event: TrainingCompleted) -> bool:
+        """Keep the reference distribution of a newly trained version (success only)."""
+        if event.status != "succeeded" or event.model_version is None or not event.reference:
+            return False
+        samples = {r.feature: list(r.sample) for r in event.reference}
+        with self.db.session() as session:
+            if self.db.processed.seen(session, event.event_id):
+                return False
+            session.execute(
+                delete(references).where(references.c.model_version == event.model_version)
+            )
+            session.execute(
+                references.insert().values(
+                    model_version=event.model_version,
+                    run_id=event.run_id,
+                    feature_spec_version=event.feature_spec_version,
+                    samples=samples,
+                    received_at=datetime.now(UTC),
+                )
+            )
+            self.db.processed.record(session, event.event_id, event.event_type)
+        logger.info("reference of model version %s stored", event.model_version)
+        return True
+
+    # -- reports ---------------------------------------------------------------------------
+    def serving_version(self) -> str | None:
+        """The model version of the newest prediction: the one serving now."""
+        with self.db.session() as session:
+            return session.execute(
+                select(predictions.c.model_version).order_by(predictions.c.id.desc()).limit(1)
+            ).scalar_one_or_none()
+
+    def report(self, window: int, max_age_s: float | None = None) -> DriftReport:
+        """Drift of the newest ``window`` predictions of the serving version (and, for the
+        detector, none older than ``max_age_s``) against that version's reference."""
+        version = self.serving_version()
+        with self.db.session() as session:
+            ref = None
+            if version is not None:
+                ref = session.execute(
+                    select(references.c.samples).where(references.c.model_version == version)
+                ).scalar_one_or_none()
+            query = (
+                select(predictions.c.features, predictions.c.score, predictions.c.created_at)
+                .where(predictions.c.model_version == version)
+                .order_by(predictions.c.id.desc())
+                .limit(window)
+            )
+            if max_age_s is not None:
+                oldest = datetime.now(UTC) - timedelta(seconds=max_age_s)
+                query = query.where(predictions.c.created_at >= oldest)
+            rows = [
+                WindowRow(features, float(score), as_utc(created))
+                for features, score, created in session.execute(query)
+            ]
+        return compute_report(ref, version, rows, window, self.settings.thresholds())
+
+    # -- the periodic check ----------------------------------------------------------------
+    def check(self) -> DriftReport:
+        """One detector pass: update the metrics; on a new episode, stage ``drift_detected``."""
+        report = self.report(self.settings.detect_window, self.settings.detect_max_age_s)
+        self.metrics.window_size.set(report.window.size)
+        for f in [*report.features, *([report.score] if report.score else [])]:
+            self.metrics.psi.labels(f.feature).set(f.psi)
+            self.metrics.ks.labels(f.feature).set(f.ks_statistic)
+        self.metrics.drifted_features.set(len(report.drifted_features))
+        if self.tracker.observe(report):
+            alarm = DriftDetected(
+                model_version=report.model_version,
+                window_size=report.window.size,
+                drifted_features=report.drifted_features,
+                features=[f for f in report.features if f.drifted],
+                detected_at=report.computed_at,
+            )
+            with self.db.session() as session:
+                self.db.outbox.add(session, encode(alarm))
+            if self.relay is not None:
+                self.relay.wake()
+            self.metrics.episodes.inc()
+            logger.warning(
+                "drift on model %s over %d predictions: %s",
+                report.model_version,
+                report.window.size,
+                ", ".join(report.drifted_features),
+            )
+        self.metrics.drifting.set(1 if self.tracker.in_episode(report.model_version) else 0)
+        return report
+
+    def prune(self) -> int:
+        """Delete predictions beyond the newest ``retention_rows``."""
+        with self.db.session() as session:
+            newest = session.execute(select(func.max(predictions.c.id))).scalar_one_or_none()
+            if newest is None or newest <= self.settings.retention_rows:
+                return 0
+            cutoff = newest - self.settings.retention_rows
+            result = session.execute(delete(predictions).where(predictions.c.id <= cutoff))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.check_interval_s):
+            try:
+                self.check()
+                self.prune()
+            except Exception:  # noqa: BLE001 - the next check tries again
+                logger.exception("drift check failed")
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, *, relay: bool = True, checks: bool = True) -> None:
+        if relay:
+            self.relay = SyncOutboxRelay(
+                self.db.session,
+                self.db.outbox,
+                SyncPublisher(self.settings.amqp_uri, name="monitoring-publisher"),
+                poll_interval_s=self.settings.relay_interval_s,
+            )
+            self.relay.start()
+        if checks:
+            self._thread = threading.Thread(target=self._loop, name="drift-checks", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.relay is not None:
+            self.relay.stop(timeout)

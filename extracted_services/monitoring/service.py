@@ -1,0 +1,129 @@
+"""The monitoring worker: a nameko service with its event handlers and HTTP entrypoints.
+
+One process (``python -m extracted_services.monitoring``): nameko's ``@http`` entrypoint
+serves the drift report and the operations endpoints, the ``DeadLetteringEventHandler``
+consumes ``prediction_logged`` and ``training_completed``, and the :class:`Monitor`
+dependency runs the periodic drift check and relays the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from nameko.extensions import DependencyProvider
+from nameko.web.handlers import http as _http
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from werkzeug.wrappers import Request, Response
+
+from contracts.events.models import PredictionLogged, TrainingCompleted
+from contracts.messaging.nameko_handler import event_handler as _event_handler
+from contracts.monitoring import (
+    DEFAULT_DRIFT_WINDOW,
+    MAX_DRIFT_WINDOW,
+    MIN_DRIFT_WINDOW,
+    Health,
+    Readiness,
+)
+from contracts.problems import PROBLEM_CONTENT_TYPE, FieldError, Problem, problem_type
+from extracted_services.monitoring.metrics import Metrics
+from extracted_services.monitoring.monitor import Monitor
+from extracted_services.monitoring.settings import Settings
+from extracted_services.monitoring.store import Database
+
+SERVICE = "monitoring"
+_F = TypeVar("_F", bound=Callable[..., Any])
+# nameko is untyped: its decorators return the function they are given.
+http = cast(Callable[..., Callable[[_F], _F]], _http)
+event_handler = cast(Callable[..., Callable[[_F], _F]], _event_handler)
+
+
+class MonitorProvider(DependencyProvider):  # type: ignore[misc]
+    """Builds the :class:`Monitor` from ``config["MONITORING_SETTINGS"]`` (or the
+    environment); runs its drift checks and outbox relay with the container."""
+
+    monitor: Monitor
+
+    def setup(self) -> None:
+        settings = self.container.config.get("MONITORING_SETTINGS") or Settings()
+        settings = settings.model_copy(update={"amqp_uri": self.container.config["AMQP_URI"]})
+        db = Database(settings.database_url)
+        db.create_schema()
+        self.monitor = Monitor(settings, db, Metrics())
+
+    def start(self) -> None:
+        self.monitor.start()
+
+    def stop(self) -> None:
+        self.monitor.stop()
+        self.monitor.db.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> Monitor:
+        return self.monitor
+
+
+def _json(body: Any, status: int = 200, content_type: str = "application/json") -> Response:
+    return Response(body, status=status, content_type=content_type)
+
+
+def _window(raw: str | None) -> int | Problem:
+    if raw is None:
+        return DEFAULT_DRIFT_WINDOW
+    message = f"must be an integer from {MIN_DRIFT_WINDOW} to {MAX_DRIFT_WINDOW}"
+    well_formed = raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_DRIFT_WINDOW))
+    if not well_formed or not MIN_DRIFT_WINDOW <= int(raw) <= MAX_DRIFT_WINDOW:
+        return Problem(
+            type=problem_type("validation"),
+            title="Request validation failed",
+            status=422,
+            detail=f"window {message}, got {raw!r}",
+            errors=[FieldError(field="window", message=message)],
+        )
+    return int(raw)
+
+
+class MonitoringService:
+    name = SERVICE
+    monitor: Monitor = MonitorProvider()
+
+    @event_handler("inference", "prediction_logged")
+    def handle_prediction_logged(self, event: PredictionLogged) -> None:
+        self.monitor.record_prediction(event)
+
+    @event_handler("training", "training_completed")
+    def handle_training_completed(self, event: TrainingCompleted) -> None:
+        self.monitor.record_reference(event)
+
+    @http("GET", "/api/v1/monitoring/drift")
+    def drift(self, request: Request) -> Response:
+        window = _window(request.args.get("window"))
+        if isinstance(window, Problem):
+            return _json(json.dumps(window.to_body()), 422, PROBLEM_CONTENT_TYPE)
+        return _json(self.monitor.report(window).model_dump_json())
+
+    @http("GET", "/healthz")
+    def healthz(self, request: Request) -> Response:
+        return _json(Health(service=SERVICE).model_dump_json())
+
+    @http("GET", "/readyz")
+    def readyz(self, request: Request) -> Response:
+        checks = {"database": "ok"}
+        try:
+            with self.monitor.db.session() as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            checks["database"] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        body = Readiness(status="ready" if ready else "not_ready", service=SERVICE, checks=checks)
+        return _json(body.model_dump_json(), 200 if ready else 503)
+
+    @http("GET", "/metrics")
+    def metrics(self, request: Request) -> Response:
+        return Response(
+            generate_latest(self.monitor.metrics.registry), content_type=CONTENT_TYPE_LATEST
+        )

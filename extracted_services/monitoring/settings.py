@@ -1,0 +1,52 @@
+"""The monitoring service's one ``Settings``: ``MONITORING_*`` variables, plus the common
+names ``PORT``, ``DATABASE_URL`` and ``AMQP_URI`` (DESIGN section 7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.messaging import DEFAULT_AMQP_URI
+from contracts.monitoring import MAX_DRIFT_WINDOW, MIN_DRIFT_WINDOW, DriftThresholds
+
+_DEFAULT_DB = Path("var") / "monitoring" / "monitoring.db"
+
+
+class Settings(BaseSettings):
+    """Configuration of one monitoring worker."""
+
+    model_config = SettingsConfigDict(env_prefix="MONITORING_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8104, validation_alias=AliasChoices("MONITORING_PORT", "PORT"))
+    database_url: str = Field(
+        default=f"sqlite:///{_DEFAULT_DB}",
+        validation_alias=AliasChoices("MONITORING_DATABASE_URL", "DATABASE_URL"),
+    )
+    amqp_uri: str = Field(
+        default=DEFAULT_AMQP_URI,
+        validation_alias=AliasChoices("MONITORING_AMQP_URI", "AMQP_URI"),
+    )
+    #: A feature drifts when its PSI or its KS statistic reaches these.
+    psi_threshold: float = Field(default=0.2, gt=0)
+    ks_threshold: float = Field(default=0.2, gt=0, le=1)
+    #: Fewer predictions than this in the window: ``insufficient_data``, never an alarm.
+    min_samples: int = Field(default=MIN_DRIFT_WINDOW, ge=10)
+    #: The detector's window: the newest ``detect_window`` predictions of the serving model
+    #: version (count-based), none older than ``detect_max_age_s`` (time-based).
+    detect_window: int = Field(default=500, ge=MIN_DRIFT_WINDOW, le=MAX_DRIFT_WINDOW)
+    detect_max_age_s: float = Field(default=3600.0, gt=0)
+    check_interval_s: float = Field(default=5.0, gt=0)
+    #: An episode ends after this many consecutive checks without drift (or a new model).
+    settle_checks: int = Field(default=3, ge=1)
+    #: Predictions kept (oldest deleted first).
+    retention_rows: int = Field(default=MAX_DRIFT_WINDOW, ge=MAX_DRIFT_WINDOW)
+    relay_interval_s: float = Field(default=0.5, gt=0)
+    log_level: str = "INFO"
+
+    def thresholds(self) -> DriftThresholds:
+        return DriftThresholds(
+            psi=self.psi_threshold, ks=self.ks_threshold, min_samples=self.min_samples
+        )
