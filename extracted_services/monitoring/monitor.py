@@ -29,6 +29,17 @@ from extracted_services.monitoring.store import Database, as_utc, predictions, r
 logger = logging.getLogger(__name__)
 
 
+def drift_alarm(report: DriftReport) -> DriftDetected:
+    """The ``drift_detected`` of a drifting report: which features, by how much, which window."""
+    return DriftDetected(
+        model_version=report.model_version,
+        window_size=report.window.size,
+        drifted_features=report.drifted_features,
+        features=[f for f in report.features if f.drifted],
+        detected_at=report.computed_at,
+    )
+
+
 class Monitor:
     def __init__(self, settings: Settings, db: Database, metrics: Metrics | None = None) -> None:
         self.settings = settings
@@ -130,13 +141,7 @@ class Monitor:
             self.metrics.ks.labels(f.feature).set(f.ks_statistic)
         self.metrics.drifted_features.set(len(report.drifted_features))
         if self.tracker.observe(report):
-            alarm = DriftDetected(
-                model_version=report.model_version,
-                window_size=report.window.size,
-                drifted_features=report.drifted_features,
-                features=[f for f in report.features if f.drifted],
-                detected_at=report.computed_at,
-            )
+            alarm = drift_alarm(report)
             with self.db.session() as session:
                 self.db.outbox.add(session, encode(alarm))
             if self.relay is not None:

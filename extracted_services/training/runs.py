@@ -78,6 +78,36 @@ def run_job_in_child(job: Job, timeout_s: float) -> JobResult:
     raise RuntimeError(f"the training job failed: {reason}")
 
 
+def training_completed_event(run_id: str, result: JobResult) -> TrainingCompleted:
+    """The event of a finished run (a failure carries the error, no version, no reference)."""
+    failed = result.error is not None
+    return TrainingCompleted(
+        run_id=run_id,
+        status="failed" if failed else "succeeded",
+        model_version=result.model_version,
+        feature_spec_version=FEATURE_SPEC_VERSION,
+        metrics=result.metrics,
+        data_window=result.data_window,
+        reference=result.reference,
+        error=result.error,
+    )
+
+
+def model_promoted_event(
+    model_name: str, promoted: ModelVersion, previous: str | None
+) -> ModelPromoted:
+    """The event of a promotion; promoting a version older than the previous is a rollback."""
+    rollback = previous is not None and int(promoted.version) < int(previous)
+    return ModelPromoted(
+        model_version=promoted.version,
+        previous_version=previous,
+        model_uri=f"models:/{model_name}/{promoted.version}",
+        feature_spec_version=promoted.feature_spec_version,
+        promoted_at=promoted.promoted_at or datetime.now(UTC),
+        reason="rollback" if rollback else "promotion",
+    )
+
+
 class Trainer:
     """The service's training logic: submit, execute, promote, publish."""
 
@@ -220,15 +250,7 @@ class Trainer:
     def promote(self, version: str) -> ModelVersion:
         """Serve ``version`` (an older one is a roll-back) and publish ``model_promoted``."""
         promoted, previous = self.registry.promote(version)
-        rollback = previous is not None and int(version) < int(previous)
-        event = ModelPromoted(
-            model_version=promoted.version,
-            previous_version=previous,
-            model_uri=f"models:/{self.settings.model_name}/{promoted.version}",
-            feature_spec_version=promoted.feature_spec_version,
-            promoted_at=promoted.promoted_at or datetime.now(UTC),
-            reason="rollback" if rollback else "promotion",
-        )
+        event = model_promoted_event(self.settings.model_name, promoted, previous)
         with self.db.session() as session:
             self.db.outbox.add(session, encode(event))
         self._wake()
@@ -291,16 +313,7 @@ class Trainer:
 
     def _record(self, run_id: str, result: JobResult) -> None:
         failed = result.error is not None
-        event = TrainingCompleted(
-            run_id=run_id,
-            status="failed" if failed else "succeeded",
-            model_version=result.model_version,
-            feature_spec_version=FEATURE_SPEC_VERSION,
-            metrics=result.metrics,
-            data_window=result.data_window,
-            reference=result.reference,
-            error=result.error,
-        )
+        event = training_completed_event(run_id, result)
         with self.db.session() as session:
             session.execute(
                 update(training_runs)
