@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -23,6 +24,7 @@ from extracted_services.monitoring.detector import (
     compute_report,
 )
 from extracted_services.monitoring.metrics import Metrics
+from extracted_services.monitoring.registry import registry_reference
 from extracted_services.monitoring.settings import Settings
 from extracted_services.monitoring.store import Database, as_utc, predictions, references
 
@@ -49,6 +51,7 @@ class Monitor:
         self.relay: SyncOutboxRelay | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._registry_failures: dict[str, float] = {}
 
     # -- events ----------------------------------------------------------------------------
     def record_prediction(self, event: PredictionLogged) -> bool:
@@ -129,7 +132,37 @@ class Monitor:
                 WindowRow(features, float(score), as_utc(created))
                 for features, score, created in session.execute(query)
             ]
+        if ref is None and version is not None:
+            ref = self._reference_from_registry(version)
         return compute_report(ref, version, rows, window, self.settings.thresholds())
+
+    def _reference_from_registry(self, version: str) -> dict[str, list[float]] | None:
+        """Read (and keep) a version's reference from MLflow; failures retry after a while."""
+        uri = self.settings.mlflow_tracking_uri
+        failed_at = self._registry_failures.get(version)
+        if uri is None or (
+            failed_at is not None and time.monotonic() - failed_at < self.settings.registry_retry_s
+        ):
+            return None
+        try:
+            run_id, samples = registry_reference(uri, self.settings.model_name, version)
+        except Exception as exc:  # noqa: BLE001 - no reference yet; reported as such
+            self._registry_failures[version] = time.monotonic()
+            logger.warning("no reference for model version %s in the registry: %s", version, exc)
+            return None
+        with self.db.session() as session:
+            session.execute(delete(references).where(references.c.model_version == version))
+            session.execute(
+                references.insert().values(
+                    model_version=version,
+                    run_id=run_id,
+                    feature_spec_version="1",
+                    samples=samples,
+                    received_at=datetime.now(UTC),
+                )
+            )
+        logger.info("reference of model version %s read from the registry", version)
+        return samples
 
     # -- the periodic check ----------------------------------------------------------------
     def check(self) -> DriftReport:

@@ -29,6 +29,15 @@ class Settings(BaseSettings):
         default=DEFAULT_AMQP_URI,
         validation_alias=AliasChoices("MONITORING_AMQP_URI", "AMQP_URI"),
     )
+    #: Where a version's reference is read when no ``training_completed`` brought it (the
+    #: champion exported from the monolith): its run's ``reference/`` artifacts. Unset: never.
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MONITORING_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"),
+    )
+    model_name: str = "risk-scorer"
+    #: A version whose reference could not be read is tried again after this long.
+    registry_retry_s: float = Field(default=60.0, ge=0)
     #: A feature drifts when its PSI or its KS statistic reaches these.
     psi_threshold: float = Field(default=0.2, gt=0)
     ks_threshold: float = Field(default=0.2, gt=0, le=1)
