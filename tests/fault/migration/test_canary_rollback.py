@@ -3,10 +3,11 @@ puts the last good table back by itself and records why; `kit down` leaves nothi
 
 from __future__ import annotations
 
-import os
+import time
+from pathlib import Path
 
 from migration_playbook import ledger
-from migration_playbook.engine import KitContext, apply, down
+from migration_playbook.engine import KitContext, apply, down, up
 from migration_playbook.gates.result import Outcome
 from migration_playbook.phases.loader import find_phase
 from tests.kit_stack import group_members
@@ -16,6 +17,7 @@ def test_a_failing_canary_step_is_rolled_back_to_the_last_good_table(
     kit_stack: KitContext,
 ) -> None:
     phase = find_phase(1)
+    up(kit_stack, phase)  # already up after the e2e tests; started here when run alone
     with kit_stack.admin() as admin:
         before = admin.current()["version"]
     report = apply(kit_stack, phase, candidate_override="chaos")
@@ -55,10 +57,27 @@ def test_kit_down_leaves_no_process_behind(kit_stack: KitContext) -> None:
     daemon = int(kit_stack.supervisor.pidfile.read_text())
 
     assert down(kit_stack)
-    for pid in [*members, daemon]:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            continue
-        raise AssertionError(f"process {pid} outlived `kit down`")
+    deadline = time.monotonic() + 30  # supervisord's stop grace is 15 s per process group
+    alive = [pid for pid in [*members, daemon] if _alive(pid)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.5)
+        alive = [pid for pid in alive if _alive(pid)]
+    assert not alive, "outlived `kit down`: " + "; ".join(_describe(pid) for pid in alive)
     assert kit_stack.supervisor.states() == []
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def _describe(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return f"{pid} (gone)"
+    return f"{pid} {command[:160]}"
