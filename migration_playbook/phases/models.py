@@ -39,6 +39,12 @@ class RoutePatch(_Strict):
 
 
 class ContractsGate(_Strict):
+    """The public API pacts replayed against live processes of the phase.
+
+    Message pacts are checked where their builders and handlers are code: in
+    ``make test`` (tests/contract), before anything is deployed, not against a live broker.
+    """
+
     kind: Literal["contracts"]
     targets: tuple[str, ...] = Field(
         default=("proxy",), description="Process names whose URL is verified against the pacts."
@@ -49,7 +55,6 @@ class ContractsGate(_Strict):
         "the states that need a fresh provider (no model yet, not enough data). Excluded "
         "interactions are reported as excluded, never as passed.",
     )
-    messages: bool = Field(default=False, description="Also verify the message pacts.")
 
 
 class LoadGate(_Strict):
