@@ -173,7 +173,13 @@ class Monitor:
             self.metrics.psi.labels(f.feature).set(f.psi)
             self.metrics.ks.labels(f.feature).set(f.ks_statistic)
         self.metrics.drifted_features.set(len(report.drifted_features))
-        if self.tracker.observe(report):
+        observed = report
+        if report.window.size < self.settings.alarm_min_samples and report.status in (
+            "ok",
+            "drift",
+        ):
+            observed = report.model_copy(update={"status": "insufficient_data"})
+        if self.tracker.observe(observed):
             alarm = drift_alarm(report)
             with self.db.session() as session:
                 self.db.outbox.add(session, encode(alarm))

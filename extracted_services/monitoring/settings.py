@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     #: The detector's window: the newest ``detect_window`` predictions of the serving model
     #: version (count-based), none older than ``detect_max_age_s`` (time-based).
     detect_window: int = Field(default=500, ge=MIN_DRIFT_WINDOW, le=MAX_DRIFT_WINDOW)
+    #: The detector raises no alarm on fewer predictions than this: at 50 rows the KS
+    #: statistic's noise (about 1.36/sqrt(n) = 0.19 at 95 %) is as large as the threshold.
+    alarm_min_samples: int = Field(default=200, ge=MIN_DRIFT_WINDOW)
     detect_max_age_s: float = Field(default=3600.0, gt=0)
     check_interval_s: float = Field(default=5.0, gt=0)
     #: An episode ends after this many consecutive checks without drift (or a new model).

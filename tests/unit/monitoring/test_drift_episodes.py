@@ -208,6 +208,19 @@ def test_the_monitor_raises_one_alarm_per_episode_and_settles_on_a_new_model(
     )
 
 
+def test_no_alarm_on_a_window_too_small_for_the_statistics(monitor: Monitor) -> None:
+    monitor.record_reference(_completed("1", seed=1))
+    knob = DriftKnob(amount_scale=8.0, channel_shift=0.9)
+    for event in _logged("1", 3, 60, knob):
+        monitor.record_prediction(event)
+    assert monitor.check().status == "drift"  # reported (min_samples 50) ...
+    assert _alarms(monitor) == []  # ... but no alarm below alarm_min_samples (200)
+    for event in _logged("1", 4, 200, knob):
+        monitor.record_prediction(event)
+    monitor.check()
+    assert len(_alarms(monitor)) == 1
+
+
 def test_the_detector_window_is_time_bounded_and_the_log_is_pruned(monitor: Monitor) -> None:
     monitor.record_reference(_completed("1", seed=1))
     for event in _logged("1", 2, 120, spacing_s=10):
