@@ -97,7 +97,7 @@ def _print_status(ctx: KitContext) -> None:
     states = {s.name: s for s in ctx.supervisor.states()}
     table = Table(title="kit status", title_justify="left")
     for column in ("process", "state", "pid", "url", "ready", "model", "log"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for name, spec in ctx.catalog.items():
         state = states.get(name)
         if state is None:
