@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from contracts.pacts import FRESH_PROVIDER_STATES
 from migration_playbook.gates.load import run_k6
 from migration_playbook.gates.model_check import model_gate
+from migration_playbook.gates.promotion import promotion_gate
 from migration_playbook.gates.proxy_checks import canary_gate, shadow_gate
 from migration_playbook.gates.reconciliation import audit_gate, ingestion_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
@@ -23,6 +24,7 @@ from migration_playbook.phases.models import (
     LoadGate,
     ModelGate,
     Phase,
+    PromotionGate,
     ReconciliationGate,
     ShadowGate,
 )
@@ -132,7 +134,13 @@ def _reconciliation(ctx: KitContext, phase: Phase, spec: ReconciliationGate) -> 
     )
 
 
+def _promotion(ctx: KitContext, phase: Phase, spec: PromotionGate) -> GateResult:
+    headers = ctx.auth_headers if spec.target == "proxy" else {}
+    return promotion_gate(spec, ctx.url(spec.target), headers, ctx.url(spec.served_by))
+
+
 GATES: dict[type[Any], Callable[..., GateResult]] = {
+    PromotionGate: _promotion,
     ReconciliationGate: _reconciliation,
     LoadGate: _load,
     ContractsGate: _contracts,

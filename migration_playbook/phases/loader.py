@@ -128,7 +128,7 @@ def _gate_issues(where: str, gate: GateSpec, routes: set[str], processes: set[st
             issues.append(f"{where}: load script {gate.script!r} not in {LOADTESTS_DIR}")
         if gate.target not in processes:
             issues.append(f"{where}: load target {gate.target!r} is not a process of the phase")
-    for attr in ("target", "parity_with"):
+    for attr in ("target", "parity_with", "served_by"):
         value = getattr(gate, attr, None)
         if value is not None and value not in processes:
             issues.append(f"{where}: {attr} {value!r} is not a process of the phase")

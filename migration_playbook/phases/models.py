@@ -99,8 +99,25 @@ class ModelGate(_Strict):
     parity_tolerance: float = Field(default=1e-6, ge=0)
 
 
+class PromotionGate(_Strict):
+    """Train and promote through ``target``; ``served_by`` must serve it within the budget."""
+
+    kind: Literal["promotion"]
+    target: str = "proxy"
+    served_by: str = "inference"
+    epochs: int = Field(default=4, ge=1, le=50)
+    training_timeout_s: float = Field(default=180, gt=0, le=1800)
+    max_seconds: float = Field(default=30, gt=0, le=600)
+
+
 GateSpec = Annotated[
-    ContractsGate | LoadGate | ShadowGate | CanaryGate | ReconciliationGate | ModelGate,
+    ContractsGate
+    | LoadGate
+    | ShadowGate
+    | CanaryGate
+    | ReconciliationGate
+    | ModelGate
+    | PromotionGate,
     Field(discriminator="kind"),
 ]
 

@@ -70,3 +70,22 @@ def test_phase_1_moves_predictions_to_the_inference_service(kit_stack: KitContex
     assert all(isinstance(e["table_version"], int) for e in steps)
     assert _entries(kit_stack, 1)[-1]["action"] == "apply"
     assert _entries(kit_stack, 1)[-1]["outcome"] == "pass"
+
+
+def test_phases_2_and_3_move_ingestion_and_model_management(kit_stack: KitContext) -> None:
+    report = apply(kit_stack, find_phase(2))
+    assert report.outcome is Outcome.PASS, report.reason
+    reconciled = [g for g in report.gates if g.gate == "reconciliation:ingestion"]
+    assert reconciled and reconciled[0].details["missing_in_monolith_count"] == 0
+
+    report = apply(kit_stack, find_phase(3))
+    assert report.outcome is Outcome.PASS, report.reason
+    promotion = next(g for g in report.steps[-1].gates if g.gate == "promotion")
+    new_version = promotion.details["run"]["model_version"]
+    assert promotion.details["served"] == new_version
+    with ApiClient(kit_stack.url("proxy"), headers=kit_stack.auth_headers) as api:
+        assert api.current_model().version == new_version  # answered by the training service
+    with kit_stack.admin() as admin:
+        routes = {r["name"]: r for r in admin.current()["table"]["routes"]}
+    assert routes["transactions"]["primary"] == "ingestion"
+    assert routes["models"]["primary"] == "training"
