@@ -11,7 +11,11 @@ import os
 import tempfile
 from pathlib import Path
 
+# Imported with the module: a lazy import from two green threads at once can meet mlflow
+# half-initialised (ImportError).
+import mlflow.artifacts
 import numpy as np
+from mlflow.tracking import MlflowClient
 
 from contracts.features import FEATURE_NAMES
 
@@ -24,9 +28,6 @@ def registry_reference(
     """(the MLflow run id, feature name -> sample, plus ``score``) of one registry version."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    import mlflow.artifacts
-    from mlflow.tracking import MlflowClient
-
     run_id = MlflowClient(tracking_uri).get_model_version(name, version).run_id
     if not run_id:
         raise LookupError(f"{name}/{version} has no training run")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+# Imported with the module, not lazily: two green threads importing mlflow at once (the
+# readiness probe and a promotion) hit its half-initialised package (ImportError).
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 
 from contracts.registry import DataWindow, ModelMetrics, ModelVersion
 from extracted_services.training.errors import NotFound, RegistryUnavailable
-
-if TYPE_CHECKING:
-    from mlflow.tracking import MlflowClient
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -36,13 +38,9 @@ class Registry:
         self.name = name
 
     def _client(self) -> MlflowClient:
-        from mlflow.tracking import MlflowClient
-
         return MlflowClient(tracking_uri=self.tracking_uri)
 
     def _call(self, fn: Any, *args: Any) -> Any:
-        from mlflow.exceptions import MlflowException
-
         try:
             return fn(*args)
         except MlflowException as exc:
