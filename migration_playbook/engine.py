@@ -229,9 +229,15 @@ def _candidate_share(patch: RoutePatch) -> float:
 
 
 def _run_step(
-    ctx: KitContext, phase: Phase, step: Step, admin: ProxyAdmin, on_event: EventSink
+    ctx: KitContext,
+    phase: Phase,
+    step: Step,
+    admin: ProxyAdmin,
+    on_event: EventSink,
+    earlier: tuple[RoutePatch, ...] = (),
 ) -> StepReport:
-    table = render_table(phase, ctx.urls(), step.set)
+    # Patches accumulate: a step changes the table as the previous steps left it.
+    table = render_table(phase, ctx.urls(), (*earlier, *step.set))
     try:
         applied = admin.apply(table_text(table))
     except AdminError as exc:
@@ -294,8 +300,10 @@ def apply(
     report.pre_steps = up(ctx, phase, on_event)
     with ctx.admin() as admin:
         last_good = admin.current()
+        earlier: tuple[RoutePatch, ...] = ()
         for step in phase.steps:
-            step_report = _run_step(ctx, phase, step, admin, on_event)
+            step_report = _run_step(ctx, phase, step, admin, on_event, earlier)
+            earlier = (*earlier, *step.set)
             report.steps.append(step_report)
             if step_report.outcome is not Outcome.PASS:
                 restored = admin.apply(last_good["yaml"])
@@ -312,6 +320,7 @@ def apply(
             _ledger_step(ctx, phase, step_report, "step")
             last_good = admin.current()
     if report.outcome is Outcome.PASS:
+        _stop_others(ctx, phase, on_event)
         report.gates = _gates(ctx, phase, phase.gates, on_event, f"phase {phase.phase}")
         failed = [g for g in report.gates if not g.passed]
         if failed:
@@ -330,6 +339,27 @@ def apply(
         details={"reason": report.reason, "candidate_override": candidate_override},
     )
     return report
+
+
+def _stop_others(ctx: KitContext, phase: Phase, on_event: EventSink) -> None:
+    """Stop what the phase no longer needs, once no route points at it (decommissioning)."""
+    others = [
+        state.name
+        for state in ctx.supervisor.states()
+        if state.name not in phase.processes and state.state in ("RUNNING", "STARTING")
+    ]
+    if not others:
+        return
+    ctx.supervisor.stop(others)
+    on_event("process", f"stopped {', '.join(others)}: not part of phase {phase.phase}")
+    ledger.append(
+        ctx.ledger_path,
+        phase=phase.phase,
+        step="stop",
+        action="stop",
+        outcome="pass",
+        details={"stopped": others},
+    )
 
 
 def _ledger_step(ctx: KitContext, phase: Phase, step: StepReport, action: str) -> None:

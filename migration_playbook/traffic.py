@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from contracts.client import ApiError, AsyncApiClient, ProblemError
 from contracts.datagen import DRIFT_PRESETS, TransactionGenerator
@@ -88,12 +89,16 @@ async def drive(
     seed: int = 100,
     token: str | None = None,
     id_prefix: str = "traffic",
+    start: datetime | None = None,
 ) -> TrafficReport:
     """Send ``rate_per_s`` requests a second for ``duration_s`` seconds; wait for them all."""
     if drift not in DRIFT_PRESETS:
         raise ValueError(f"unknown drift preset {drift!r}; known: {', '.join(DRIFT_PRESETS)}")
     generator = TransactionGenerator(
-        seed=seed, drift=DRIFT_PRESETS[drift], id_prefix=f"{id_prefix}-{int(time.time())}"
+        seed=seed,
+        drift=DRIFT_PRESETS[drift],
+        id_prefix=f"{id_prefix}-{int(time.time())}",
+        start=start,
     )
     headers = {"Authorization": f"Bearer {token}"} if token else None
     report = TrafficReport()
@@ -107,9 +112,9 @@ async def drive(
             await _one(client, generator, predict, report)
 
     async with AsyncApiClient(base_url, timeout=10.0, headers=headers) as client:
-        start = time.perf_counter()
+        began = time.perf_counter()
         for index in range(total):
-            delay = start + index * interval - time.perf_counter()
+            delay = began + index * interval - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             # Spread the predictions evenly: the share holds over any stretch of requests.

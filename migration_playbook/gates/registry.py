@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from contracts.pacts import FRESH_PROVIDER_STATES
+from migration_playbook.gates.closed_loop import closed_loop_gate
 from migration_playbook.gates.load import run_k6
 from migration_playbook.gates.model_check import model_gate
 from migration_playbook.gates.promotion import promotion_gate
 from migration_playbook.gates.proxy_checks import canary_gate, shadow_gate
 from migration_playbook.gates.reconciliation import audit_gate, ingestion_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
+from migration_playbook.gates.stopped import stopped_gate
 from migration_playbook.phases.loader import LOADTESTS_DIR
 from migration_playbook.phases.models import (
     CanaryGate,
+    ClosedLoopGate,
     ContractsGate,
     LoadGate,
     ModelGate,
@@ -27,6 +30,7 @@ from migration_playbook.phases.models import (
     PromotionGate,
     ReconciliationGate,
     ShadowGate,
+    StoppedGate,
 )
 
 if TYPE_CHECKING:
@@ -139,7 +143,19 @@ def _promotion(ctx: KitContext, phase: Phase, spec: PromotionGate) -> GateResult
     return promotion_gate(spec, ctx.url(spec.target), headers, ctx.url(spec.served_by))
 
 
+def _closed_loop(ctx: KitContext, phase: Phase, spec: ClosedLoopGate) -> GateResult:
+    return closed_loop_gate(
+        spec, ctx.url("proxy"), ctx.auth_headers, ctx.url("inference"), ctx.token
+    )
+
+
+def _stopped(ctx: KitContext, phase: Phase, spec: StoppedGate) -> GateResult:
+    return stopped_gate(spec, ctx.supervisor.states(), ctx.catalog)
+
+
 GATES: dict[type[Any], Callable[..., GateResult]] = {
+    StoppedGate: _stopped,
+    ClosedLoopGate: _closed_loop,
     PromotionGate: _promotion,
     ReconciliationGate: _reconciliation,
     LoadGate: _load,

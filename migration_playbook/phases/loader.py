@@ -132,6 +132,12 @@ def _gate_issues(where: str, gate: GateSpec, routes: set[str], processes: set[st
         value = getattr(gate, attr, None)
         if value is not None and value not in processes:
             issues.append(f"{where}: {attr} {value!r} is not a process of the phase")
+    if gate.kind == "stopped":
+        issues += [
+            f"{where}: gate stopped names {name!r}, which the phase still runs"
+            for name in getattr(gate, "processes", ())
+            if name in processes
+        ]
     for target in getattr(gate, "targets", ()):
         if target not in processes:
             issues.append(f"{where}: contracts target {target!r} is not a process of the phase")
@@ -168,10 +174,12 @@ def lint_phase(
             issues.append(f"{source}: upstream URL names {{{name}}}, not a process of the phase")
     for gate in phase.gates:
         issues += _gate_issues(f"{source} gates", gate, routes, processes)
+    earlier: tuple[RoutePatch, ...] = ()
     for step in phase.steps:
         where = f"{source} step {step.name!r}"
+        earlier = (*earlier, *step.set)
         try:
-            table = render_table(phase, urls, step.set)
+            table = render_table(phase, urls, earlier)
         except PhaseError as exc:
             issues += [f"{where}: {issue}" for issue in exc.issues]
             continue

@@ -110,8 +110,29 @@ class PromotionGate(_Strict):
     max_seconds: float = Field(default=30, gt=0, le=600)
 
 
+class ClosedLoopGate(_Strict):
+    """Drifted traffic must lead to drift -> retraining -> promotion -> hot-swap -> settled."""
+
+    kind: Literal["closed-loop"]
+    drift: str = "strong"
+    rate_per_s: float = Field(default=40, gt=0, le=500)
+    predictions_share: float = Field(default=0.6, ge=0, le=1)
+    window: int = Field(default=300, ge=50, le=100_000)
+    max_seconds: float = Field(default=150, gt=0, le=900)
+    seed: int = 4242
+
+
+class StoppedGate(_Strict):
+    """These processes are stopped and their ports closed (the monolith, decommissioned)."""
+
+    kind: Literal["stopped"]
+    processes: tuple[str, ...] = Field(min_length=1)
+
+
 GateSpec = Annotated[
-    ContractsGate
+    StoppedGate
+    | ClosedLoopGate
+    | ContractsGate
     | LoadGate
     | ShadowGate
     | CanaryGate

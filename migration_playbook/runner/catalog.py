@@ -127,7 +127,16 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
             "training",
             _module("extracted_services.training"),
             settings.training_port,
-            {"DATABASE_URL": settings.sqlite_url("training")},
+            {
+                "DATABASE_URL": settings.sqlite_url("training"),
+                # The kit's workshop policy: a drift-triggered run retrains on the newest
+                # rows only (so its reference is today's traffic) and its challenger is
+                # promoted even when its AUC on a few hundred rows is below the champion's
+                # recorded figure (different, tiny hold-outs). Override for real use.
+                "TRAINING_RETRAIN_MAX_ROWS": "300",
+                "TRAINING_RETRAIN_COOLDOWN_S": "60",
+                "TRAINING_PROMOTION_MARGIN": "-1.0",
+            },
             description="training worker (nameko) and its HTTP front",
         ),
         ProcessSpec(
