@@ -63,7 +63,10 @@ class Registry:
             found = self._call(self._client().search_model_versions, f"name = '{self.name}'")
         except NotFound:
             return []
-        return sorted(found, key=lambda mv: int(mv.version), reverse=True)
+        # A version is registered before its tags are written (by the training job or the
+        # export); until its feature-spec tag is there it is still being created: not listed.
+        complete = [mv for mv in found if mv.tags.get("feature_spec_version")]
+        return sorted(complete, key=lambda mv: int(mv.version), reverse=True)
 
     def versions(self) -> tuple[str | None, list[ModelVersion]]:
         """(the champion's version, every version newest first)."""
