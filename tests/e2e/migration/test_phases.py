@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 
 from contracts.client import ApiClient
 from contracts.datagen import TransactionGenerator
 from migration_playbook import ledger
-from migration_playbook.engine import KitContext, apply, verify
+from migration_playbook.engine import KitContext, apply, up, verify
 from migration_playbook.gates.result import Outcome
 from migration_playbook.phases.loader import find_phase
 
@@ -70,6 +71,42 @@ def test_phase_1_moves_predictions_to_the_inference_service(kit_stack: KitContex
     assert all(isinstance(e["table_version"], int) for e in steps)
     assert _entries(kit_stack, 1)[-1]["action"] == "apply"
     assert _entries(kit_stack, 1)[-1]["outcome"] == "pass"
+
+
+@pytest.mark.fault
+def test_a_failing_canary_step_is_rolled_back_to_the_last_good_table(
+    kit_stack: KitContext,
+) -> None:
+    phase = find_phase(1)
+    up(kit_stack, phase)  # already up after phase 1
+    with kit_stack.admin() as admin:
+        before = admin.current()["version"]
+    report = apply(kit_stack, phase, candidate_override="chaos")
+
+    assert report.outcome is Outcome.FAIL
+    failed = report.steps[-1]
+    assert failed.outcome is Outcome.FAIL and failed.rolled_back_to is not None
+    assert failed.traffic["failed"] == 0  # the proxy's fallback kept every client whole
+    canary = next(g for g in failed.gates if g.gate.startswith("canary"))
+    assert canary.outcome is Outcome.FAIL
+    assert canary.details["route"]["rollback"]["verdict"] == "rolled_back"
+    assert "max_error_rate" in canary.summary
+    assert "canary" in report.reason
+
+    with kit_stack.admin() as admin:
+        live = admin.current()
+    assert live["version"] == failed.rolled_back_to and live["version"] > before
+    restored = {r["name"]: r for r in live["table"]["routes"]}["predictions"]
+    last_good = report.steps[-2] if len(report.steps) > 1 else None
+    if last_good is None:  # the first traffic step failed: back to the table before it
+        assert restored["mode"] == "passthrough" and restored["primary"] != "chaos"
+    else:
+        assert restored["mode"] == "shadow" and restored["candidate"] == "inference"
+
+    entries = [e for e in ledger.read(kit_stack.ledger_path) if e["phase"] == 1]
+    rollback = [e for e in entries if e["action"] == "rollback"]
+    assert rollback and rollback[-1]["details"]["rolled_back_to"] == failed.rolled_back_to
+    assert entries[-1]["action"] == "apply" and entries[-1]["outcome"] == "fail"
 
 
 def test_phases_2_and_3_move_ingestion_and_model_management(kit_stack: KitContext) -> None:
