@@ -58,17 +58,21 @@ def _unique_in_batch(batch: list[Transaction]) -> dict[str, Transaction]:
     return unique
 
 
+_ATTEMPTS = 5
+
+
 def ingest(
     db: Database, outbox: Outbox, batch: list[Transaction], *, traceparent: str | None = None
 ) -> IngestOutcome:
     """Store the new transactions and their event in one transaction; describe each."""
     unique = _unique_in_batch(batch)
-    for attempt in range(2):
+    for attempt in range(_ATTEMPTS):
         try:
             return _ingest_once(db, outbox, batch, unique, traceparent)
         except IntegrityError:
-            # A concurrent request stored one of these ids first: re-read and decide again.
-            if attempt == 1:
+            # A concurrent request stored one of these ids first: re-read and decide again
+            # (on PostgreSQL several overlapping batches can collide more than once).
+            if attempt == _ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
