@@ -1,7 +1,8 @@
 """``python -m legacy_monolith [serve|migrate]``: run the monolith, configured by env vars.
 
-``serve`` (the default) runs it under gunicorn with one worker process and several threads:
-one process, because the monolith keeps its serving model and training worker in memory.
+``serve`` (the default) runs it under gunicorn: ``MONOLITH_WORKERS`` processes (default 1)
+of ``MONOLITH_THREADS`` threads. The schema is migrated once, before the workers start;
+each worker loads the serving model and follows promotions through the database.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class _Server(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         options: dict[str, Any] = {
             "bind": f"{self._settings.host}:{self._settings.port}",
-            "workers": 1,
-            "threads": 8,
+            "workers": self._settings.workers,
+            "threads": self._settings.threads,
             "worker_class": "gthread",
             "timeout": 120,
             "graceful_timeout": 10,
@@ -41,7 +42,8 @@ class _Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return create_app(self._settings)
+        # Migrated once in ``main`` before forking: workers must not race on Alembic.
+        return create_app(self._settings.model_copy(update={"migrate_on_start": False}))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -58,7 +60,17 @@ def main(argv: list[str] | None = None) -> None:
         Database(settings.database_url).migrate()
         logger.info("schema migrated to the newest revision")
         return
-    logger.info("monolith listening on http://%s:%s", settings.host, settings.port)
+    if settings.migrate_on_start:
+        database = Database(settings.database_url)
+        database.migrate()
+        database.dispose()  # no connection may cross the fork into the workers
+    logger.info(
+        "monolith listening on http://%s:%s (%d worker process(es), %d threads each)",
+        settings.host,
+        settings.port,
+        settings.workers,
+        settings.threads,
+    )
     _Server(settings).run()
 
 

@@ -31,3 +31,8 @@ class Settings(BaseSettings):
     log_json: bool = True
     log_level: str = "INFO"
     torch_threads: int = Field(default=1, ge=1)
+    #: gunicorn worker processes (each with ``threads`` threads). Each loads the serving
+    #: model and follows promotions through the database; ``/metrics`` answers from the
+    #: worker that took the scrape.
+    workers: int = Field(default=1, ge=1, le=32)
+    threads: int = Field(default=8, ge=1, le=64)

@@ -30,6 +30,9 @@ class KitSettings(BaseSettings):
     training_port: int = 8103
     monitoring_port: int = 8104
     mlflow_port: int = 5500
+    #: Worker processes of the monolith (gunicorn) and of the inference service (uvicorn).
+    monolith_workers: int = Field(default=1, ge=1, le=32)
+    inference_workers: int = Field(default=1, ge=1, le=32)
     ready_timeout_s: float = 90.0
     reports_dir: Path = Path("reports")
 

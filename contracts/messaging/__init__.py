@@ -7,6 +7,7 @@ importing this package never imports nameko or eventlet).
 
 from contracts.messaging.backoff import Backoff
 from contracts.messaging.consumer_async import AsyncConsumer, AsyncHandler
+from contracts.messaging.consumer_batch import BatchConsumer, BatchHandler
 from contracts.messaging.consumer_sync import ConsumerStats, SyncConsumer, SyncHandler
 from contracts.messaging.declare import apply_policies, declare_async, declare_sync
 from contracts.messaging.dlq import ParkedMessage, QueueDepth, depths, list_parked, replay
@@ -27,6 +28,8 @@ __all__ = [
     "AsyncHandler",
     "AsyncPublisher",
     "Backoff",
+    "BatchConsumer",
+    "BatchHandler",
     "BrokerUnavailable",
     "ConsumerQueue",
     "ConsumerStats",

@@ -113,51 +113,61 @@ class SyncConsumer:
     def _process(self, channel: Any, confirm: Any, method: Any, props: Any, body: bytes) -> None:
         headers = dict(props.headers or {})
         try:
-            delivery = decode(
-                self.queue.route,
-                body,
-                content_type=props.content_type,
-                headers=headers,
-                redelivered=bool(method.redelivered),
-            )
+            delivery = self._decode(method, props, body)
             self.handler(delivery)
             self.stats.handled += 1
         except CONNECTION_ERRORS:
             raise
         except Exception as exc:  # noqa: BLE001 - any handler failure decides the message's fate
-            action = on_failure(self.queue, headers, exc, self.policy)
-            copy = redirected(
-                body=body,
-                exchange=action.exchange,
-                routing_key=action.routing_key,
-                headers=action.headers,
-                message_id=props.message_id,
-                timestamp=datetime.fromtimestamp(props.timestamp, UTC) if props.timestamp else None,
-                app_id=props.app_id,
-                content_type=props.content_type,
-                content_encoding=props.content_encoding,
-            )
-            publish_on(confirm, copy, action.expiration_ms)
-            if action.kind == "retry":
-                self.stats.retried += 1
-                logger.warning(
-                    "%s: %s failed (%s); retry %s in %.1fs",
-                    self.name,
-                    headers.get("event_id", props.message_id),
-                    action.headers["x-failure-reason"],
-                    action.headers["x-retry-count"],
-                    self.policy.delay_s,
-                )
-            else:
-                self.stats.parked += 1
-                logger.error(
-                    "%s: %s parked in %s: %s",
-                    self.name,
-                    headers.get("event_id", props.message_id),
-                    action.routing_key,
-                    action.headers["x-failure-reason"],
-                )
+            self._redirect(confirm, props, body, headers, exc)
         channel.basic_ack(method.delivery_tag)
+
+    def _decode(self, method: Any, props: Any, body: bytes) -> Delivery:
+        return decode(
+            self.queue.route,
+            body,
+            content_type=props.content_type,
+            headers=dict(props.headers or {}),
+            redelivered=bool(method.redelivered),
+        )
+
+    def _redirect(
+        self, confirm: Any, props: Any, body: bytes, headers: dict[str, Any], exc: Exception
+    ) -> None:
+        """Send a failed message's copy to its delay queue or, finally, to its dead-letter
+        queue, and wait for the broker's confirm (the caller acks the original after)."""
+        action = on_failure(self.queue, headers, exc, self.policy)
+        copy = redirected(
+            body=body,
+            exchange=action.exchange,
+            routing_key=action.routing_key,
+            headers=action.headers,
+            message_id=props.message_id,
+            timestamp=datetime.fromtimestamp(props.timestamp, UTC) if props.timestamp else None,
+            app_id=props.app_id,
+            content_type=props.content_type,
+            content_encoding=props.content_encoding,
+        )
+        publish_on(confirm, copy, action.expiration_ms)
+        if action.kind == "retry":
+            self.stats.retried += 1
+            logger.warning(
+                "%s: %s failed (%s); retry %s in %.1fs",
+                self.name,
+                headers.get("event_id", props.message_id),
+                action.headers["x-failure-reason"],
+                action.headers["x-retry-count"],
+                self.policy.delay_s,
+            )
+        else:
+            self.stats.parked += 1
+            logger.error(
+                "%s: %s parked in %s: %s",
+                self.name,
+                headers.get("event_id", props.message_id),
+                action.routing_key,
+                action.headers["x-failure-reason"],
+            )
 
 
 def run_in_thread(consumer: SyncConsumer) -> tuple[threading.Thread, threading.Event]:

@@ -5,6 +5,15 @@ nameko's ``EventHandler`` acks a message whose handler raised, and the event is 
 model (the method receives the typed event), rejects a failed message without requeue,
 and at start-up declares this layer's topology and applies the dead-letter policies, so a
 rejected message lands in ``<queue>.dlq`` where ``kit events dlq`` sees and replays it.
+Right for events that come a few at a time (``drift_detected``, ``training_completed``).
+
+:class:`BatchEventHandler` is for streams (``prediction_logged``, ``transactions_ingested``):
+nameko spawns a worker, and the service commits and acks, once per message, which at a few
+hundred events a second costs more CPU than the work. It consumes its queue with
+:class:`~contracts.messaging.consumer_batch.BatchConsumer` and runs one nameko worker per
+batch: the method receives a list of typed events, stores them in one transaction, and
+the batch is acked at once; a failing batch is retried one event at a time, and a failing
+event goes through the delay queue and, after the last retry, to its dead-letter queue.
 
 This module imports nameko (and so eventlet): nothing outside a nameko worker may import
 it, which is why it is not re-exported from ``contracts.messaging``.
@@ -13,17 +22,23 @@ it, which is why it is not re-exported from ``contracts.messaging``.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Sequence
 from typing import Any
 
 import pika
 from nameko.events import EventHandler
 from nameko.exceptions import ConfigurationError
+from nameko.extensions import Entrypoint
 
 from contracts.events.catalog import route_for
+from contracts.messaging.consumer_batch import BatchConsumer
 from contracts.messaging.declare import apply_policies, declare_sync
 from contracts.messaging.management import Management
 from contracts.messaging.publisher_sync import connection_parameters
+from contracts.messaging.retry import RetryPolicy
 from contracts.messaging.topology import build_topology, handler_method
+from contracts.messaging.wire import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -86,4 +101,91 @@ def _json(body: Any) -> str:
     return json.dumps(body)
 
 
+class BatchEventHandler(Entrypoint):  # type: ignore[misc]
+    """A nameko entrypoint that hands its method a list of events, one worker per batch."""
+
+    def __init__(
+        self,
+        source_service: str,
+        event_type: str,
+        *,
+        max_batch: int = 500,
+        max_wait_s: float = 0.05,
+        max_retries: int = 3,
+        retry_delay_s: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        self.source_service = source_service
+        self.event_type = event_type
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.policy = RetryPolicy(max_retries, retry_delay_s)
+        self.consumer: BatchConsumer | None = None
+        self._stop = threading.Event()
+        self._thread: Any = None
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        expected = handler_method(self.event_type)
+        if self.method_name != expected:
+            raise ConfigurationError(
+                f"{self.method_name}: handlers of {self.event_type!r} must be named "
+                f"{expected!r} so that their queue is the declared one"
+            )
+        route = route_for(self.event_type)
+        if route.producer != self.source_service:
+            raise ConfigurationError(
+                f"{self.event_type!r} comes from {route.producer!r}, not {self.source_service!r}"
+            )
+        topology = build_topology()
+        self.consumer = BatchConsumer(
+            self.container.config["AMQP_URI"],
+            topology.consumer_queue(self.container.service_name, self.event_type),
+            self._handle_batch,
+            max_batch=self.max_batch,
+            max_wait_s=self.max_wait_s,
+            policy=self.policy,
+            topology=topology,
+            name=f"{self.container.service_name}.{self.method_name}",
+        )
+
+    def start(self) -> None:
+        assert self.consumer is not None
+        self._stop.clear()
+        consumer = self.consumer
+        self._thread = self.container.spawn_managed_thread(
+            lambda: consumer.run(self._stop), identifier=f"batch-consumer:{self.method_name}"
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.wait()
+            self._thread = None
+
+    def kill(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.kill()
+            self._thread = None
+
+    def _handle_batch(self, deliveries: Sequence[Delivery]) -> None:
+        """Run the service method in a nameko worker on the batch; raise what it raised."""
+        done = threading.Event()
+        outcome: dict[str, Any] = {}
+
+        def handle_result(worker_ctx: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+            outcome["exc_info"] = exc_info
+            done.set()
+            return result, exc_info
+
+        events = [delivery.event for delivery in deliveries]
+        self.container.spawn_worker(self, (events,), {}, handle_result=handle_result)
+        done.wait()
+        exc_info = outcome.get("exc_info")
+        if exc_info is not None:
+            raise exc_info[1]
+
+
 event_handler = DeadLetteringEventHandler.decorator
+batch_event_handler = BatchEventHandler.decorator

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -56,25 +57,32 @@ class Monitor:
     # -- events ----------------------------------------------------------------------------
     def record_prediction(self, event: PredictionLogged) -> bool:
         """Add one prediction to the log; a redelivery (same prediction id) adds nothing."""
-        p = event.prediction
+        return self.record_predictions([event]) == 1
+
+    def record_predictions(self, events: Sequence[PredictionLogged]) -> int:
+        """Add a batch of predictions in one statement and one commit; returns how many
+        were new (a redelivered prediction id, in the batch or stored, adds nothing)."""
+        if not events:
+            return 0
+        received_at = datetime.now(UTC)
+        rows = [
+            {
+                "prediction_id": e.prediction.prediction_id,
+                "model_version": e.prediction.model_version,
+                "score": e.prediction.score,
+                "features": list(e.features),
+                "created_at": e.prediction.created_at.astimezone(UTC),
+                "received_at": received_at,
+            }
+            for e in events
+        ]
         with self.db.session() as session:
             dialect = session.get_bind().dialect.name
             insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            result = session.execute(
-                insert_fn(predictions)
-                .values(
-                    prediction_id=p.prediction_id,
-                    model_version=p.model_version,
-                    score=p.score,
-                    features=list(event.features),
-                    created_at=p.created_at.astimezone(UTC),
-                    received_at=datetime.now(UTC),
-                )
-                .on_conflict_do_nothing()
-            )
-        added = bool(getattr(result, "rowcount", 0))
+            result = session.execute(insert_fn(predictions).values(rows).on_conflict_do_nothing())
+        added = int(getattr(result, "rowcount", 0) or 0)
         if added:
-            self.metrics.predictions.inc()
+            self.metrics.predictions.inc(added)
         return added
 
     def record_reference(self, event: TrainingCompleted) -> bool:

@@ -1,8 +1,9 @@
 """The monitoring worker: a nameko service with its event handlers and HTTP entrypoints.
 
 One process (``python -m extracted_services.monitoring``): nameko's ``@http`` entrypoint
-serves the drift report and the operations endpoints, the ``DeadLetteringEventHandler``
-consumes ``prediction_logged`` and ``training_completed``, and the :class:`Monitor`
+serves the drift report and the operations endpoints, the ``BatchEventHandler`` takes
+``prediction_logged`` in batches (one insert and one ack per batch), the
+``DeadLetteringEventHandler`` consumes ``training_completed``, and the :class:`Monitor`
 dependency runs the periodic drift check and relays the outbox.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from contracts.events.models import PredictionLogged, TrainingCompleted
+from contracts.messaging.nameko_handler import batch_event_handler as _batch_event_handler
 from contracts.messaging.nameko_handler import event_handler as _event_handler
 from contracts.monitoring import (
     DEFAULT_DRIFT_WINDOW,
@@ -38,6 +40,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 # nameko is untyped: its decorators return the function they are given.
 http = cast(Callable[..., Callable[[_F], _F]], _http)
 event_handler = cast(Callable[..., Callable[[_F], _F]], _event_handler)
+batch_event_handler = cast(Callable[..., Callable[[_F], _F]], _batch_event_handler)
 
 
 class MonitorProvider(DependencyProvider):  # type: ignore[misc]
@@ -91,9 +94,9 @@ class MonitoringService:
     name = SERVICE
     monitor: Monitor = MonitorProvider()
 
-    @event_handler("inference", "prediction_logged")
-    def handle_prediction_logged(self, event: PredictionLogged) -> None:
-        self.monitor.record_prediction(event)
+    @batch_event_handler("inference", "prediction_logged")
+    def handle_prediction_logged(self, events: list[PredictionLogged]) -> None:
+        self.monitor.record_predictions(events)
 
     @event_handler("training", "training_completed")
     def handle_training_completed(self, event: TrainingCompleted) -> None:

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,11 +172,30 @@ class Trainer:
     # -- events ----------------------------------------------------------------------------
     def ingest(self, event: TransactionsIngested) -> int:
         """Store an ingested batch once; a redelivered event changes nothing."""
+        return self.ingest_many([event])
+
+    def ingest_many(self, events: Sequence[TransactionsIngested]) -> int:
+        """Store several events' transactions in one transaction; returns the rows added.
+
+        Events already handled (a redelivery, or the same event twice in the batch) are
+        skipped; the handled event ids are recorded in the same transaction.
+        """
         with self.db.session() as session:
-            if self.db.processed.seen(session, event.event_id):
+            seen = self.db.processed.seen_many(session, [e.event_id for e in events])
+            fresh: dict[str, TransactionsIngested] = {}
+            for event in events:
+                if event.event_id not in seen:
+                    fresh.setdefault(event.event_id, event)
+            if not fresh:
                 return 0
-            added = add_transactions(session, event.transactions, event.ingested_at)
-            self.db.processed.record(session, event.event_id, event.event_type)
+            added = add_transactions(
+                session,
+                [tx for event in fresh.values() for tx in event.transactions],
+                [event.ingested_at for event in fresh.values() for _ in event.transactions],
+            )
+            self.db.processed.record_many(
+                session, [(e.event_id, e.event_type) for e in fresh.values()]
+            )
         self.metrics.transactions.inc(added)
         return added
 

@@ -2,7 +2,8 @@
 
 One process (``python -m extracted_services.training``) serves both sides: nameko's
 ``@http`` entrypoint (werkzeug, on ``WEB_SERVER_ADDRESS``) answers the public API, the
-``DeadLetteringEventHandler`` consumes ``transactions_ingested`` and ``drift_detected``,
+``BatchEventHandler`` takes ``transactions_ingested`` in batches (one commit and one ack
+per batch), the ``DeadLetteringEventHandler`` consumes ``drift_detected``,
 and the :class:`Trainer` dependency runs the training jobs and relays the outbox.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from contracts.events.models import DriftDetected, TransactionsIngested
+from contracts.messaging.nameko_handler import batch_event_handler as _batch_event_handler
 from contracts.messaging.nameko_handler import event_handler as _event_handler
 from contracts.monitoring import Health, Readiness
 from contracts.registry import ModelList, TrainingRunRequest
@@ -34,6 +36,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 # nameko is untyped: its decorators return the function they are given.
 http = cast(Callable[..., Callable[[_F], _F]], _http)
 event_handler = cast(Callable[..., Callable[[_F], _F]], _event_handler)
+batch_event_handler = cast(Callable[..., Callable[[_F], _F]], _batch_event_handler)
 API = "/api/v1/models"
 
 
@@ -73,9 +76,9 @@ class TrainingService:
     trainer: Trainer = TrainerProvider()
 
     # -- events ----------------------------------------------------------------------------
-    @event_handler("ingestion", "transactions_ingested")
-    def handle_transactions_ingested(self, event: TransactionsIngested) -> None:
-        self.trainer.ingest(event)
+    @batch_event_handler("ingestion", "transactions_ingested")
+    def handle_transactions_ingested(self, events: list[TransactionsIngested]) -> None:
+        self.trainer.ingest_many(events)
 
     @event_handler("monitoring", "drift_detected")
     def handle_drift_detected(self, event: DriftDetected) -> None:

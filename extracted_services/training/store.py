@@ -66,6 +66,8 @@ training_runs = Table(
 )
 
 processed = processed_events_table(metadata)
+#: Rows per multi-row INSERT: five bound values each stays far below SQLite's limit.
+_ROWS_PER_STATEMENT = 1000
 outbox_rows = outbox_table(metadata)
 
 
@@ -117,25 +119,39 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def add_transactions(session: Session, batch: Sequence[Transaction], received_at: datetime) -> int:
-    """Store a batch, ignoring ids already stored (a redelivery or an overlapping batch)."""
+def add_transactions(
+    session: Session,
+    batch: Sequence[Transaction],
+    received_at: datetime | Sequence[datetime],
+) -> int:
+    """Store transactions, ignoring ids already stored (a redelivery or an overlapping
+    batch); ``received_at`` is one time for all or one per transaction. Returns how many
+    rows were new."""
     if not batch:
         return 0
+    arrivals = (
+        [received_at] * len(batch) if isinstance(received_at, datetime) else list(received_at)
+    )
+    if len(arrivals) != len(batch):
+        raise ValueError("one received_at per transaction, or one for all")
     rows = [
         {
             "transaction_id": tx.transaction_id,
             "occurred_at": tx.timestamp.astimezone(UTC),
             "is_fraud": tx.is_fraud,
             "payload": tx.model_dump_json(),
-            "received_at": received_at,
+            "received_at": arrival,
         }
-        for tx in batch
+        for tx, arrival in zip(batch, arrivals, strict=True)
     ]
     dialect = session.get_bind().dialect.name
     insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    before = count_transactions(session)
-    session.execute(insert_fn(transactions).values(rows).on_conflict_do_nothing())
-    return count_transactions(session) - before
+    added = 0
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        result = session.execute(insert_fn(transactions).values(chunk).on_conflict_do_nothing())
+        added += int(getattr(result, "rowcount", 0) or 0)
+    return added
 
 
 def count_transactions(session: Session, params: TrainingRunRequest | None = None) -> int:

@@ -1,13 +1,17 @@
 """Model versions and which one serves: rows in the database, artifacts on disk.
 
 The serving model is cached in memory and swapped under a lock on promotion, so a request
-always scores with one complete model.
+always scores with one complete model. The database row is the truth: with several
+gunicorn worker processes (``MONOLITH_WORKERS``) a promotion answered by one worker reaches
+the others when they next look (at most every ``follow_interval_s``), the way a team's
+multi-process monolith would read a shared setting.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +32,14 @@ logger = logging.getLogger(__name__)
 class ModelRegistry:
     """Registers trained models, promotes versions and hands out the serving one."""
 
-    def __init__(self, db: Database, model_dir: Path) -> None:
+    def __init__(self, db: Database, model_dir: Path, follow_interval_s: float = 1.0) -> None:
         self._db = db
         self._model_dir = model_dir
         self._lock = threading.Lock()
         self._serving: store.LoadedModel | None = None
         self.load_error: str | None = None
+        self._follow_interval_s = follow_interval_s
+        self._checked_at = time.monotonic()
 
     # -- registration -------------------------------------------------------------------
     def register(
@@ -112,8 +118,28 @@ class ModelRegistry:
             self._serving = loaded
 
     def serving(self) -> store.LoadedModel | None:
-        """The model that scores requests now, or None."""
+        """The model that scores requests now, or None.
+
+        Follows promotions made by another worker process: at most once per
+        ``follow_interval_s`` it reads the serving version and loads it when it changed.
+        """
+        now = time.monotonic()
+        if now - self._checked_at >= self._follow_interval_s:
+            self._checked_at = now
+            self._follow()
         return self._serving
+
+    def _follow(self) -> None:
+        try:
+            version = self.current_version()
+        except Exception as exc:  # noqa: BLE001 - keep serving what is loaded
+            logger.warning("could not read the serving version: %s", exc)
+            return
+        serving = self._serving
+        if version is None or (serving is not None and serving.version == version):
+            return
+        logger.info("another worker promoted version %s; loading it", version)
+        self.load_serving()
 
     def current_version(self) -> int | None:
         with self._db.session() as session:

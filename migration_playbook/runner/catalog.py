@@ -57,6 +57,7 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
             {
                 "DATABASE_URL": monolith_db,
                 "MONOLITH_MODEL_DIR": str(work / "models" / "monolith"),
+                "MONOLITH_WORKERS": str(settings.monolith_workers),
             },
             description="the legacy Flask monolith",
         ),
@@ -110,7 +111,10 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
             "inference",
             _module("extracted_services.inference"),
             settings.inference_port,
-            {"DATABASE_URL": settings.sqlite_url("inference")},
+            {
+                "DATABASE_URL": settings.sqlite_url("inference"),
+                "INFERENCE_WORKERS": str(settings.inference_workers),
+            },
             description="extracted inference service",
         ),
         ProcessSpec(

@@ -141,8 +141,7 @@ def test_monitoring_worker_raises_one_alarm_per_episode(tmp_path: Path) -> None:
             assert all(f.drifted for f in alarm.features)
             time.sleep(1.5)  # several more checks of the same drifting window
             with entrypoint_hook(container, "handle_prediction_logged") as log:
-                for event in _predictions(20, 44, knob):
-                    log(event)
+                log(_predictions(20, 44, knob))
             time.sleep(1.0)
             assert drain(uri, ALARMS_Q) == []  # still the same episode: no second alarm
 
