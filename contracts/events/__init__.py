@@ -24,6 +24,7 @@ from contracts.events.envelope import (
 from contracts.events.models import (
     DriftDetected,
     FeatureReference,
+    LoggedDecision,
     ModelPromoted,
     PredictionLogged,
     TrainingCompleted,
@@ -40,6 +41,7 @@ __all__ = [
     "EventMessage",
     "EventRoute",
     "FeatureReference",
+    "LoggedDecision",
     "ModelPromoted",
     "PredictionLogged",
     "TrainingCompleted",

@@ -24,11 +24,22 @@ EXCHANGE_TYPE = "topic"
 
 @dataclass(frozen=True)
 class EventRoute:
-    """One event type, its model, its producer service and its consumer services."""
+    """One event type, its model, its producer service and its consumer services.
+
+    ``broadcast_to`` names consumers whose every instance must see every event (each
+    instance of the inference service must swap to a promoted model): each instance
+    consumes a queue of its own. The other consumers' instances compete on one queue.
+    """
 
     model: type[Event]
     producer: str
     consumers: tuple[str, ...]
+    broadcast_to: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        stray = set(self.broadcast_to) - set(self.consumers)
+        if stray:
+            raise ValueError(f"broadcast_to names non-consumers: {', '.join(sorted(stray))}")
 
     @property
     def event_type(self) -> str:
@@ -61,7 +72,9 @@ EVENTS: tuple[EventRoute, ...] = (
     EventRoute(TransactionsIngested, producer="ingestion", consumers=("training", "legacy_sync")),
     EventRoute(PredictionLogged, producer="inference", consumers=("monitoring",)),
     EventRoute(TrainingCompleted, producer="training", consumers=("monitoring",)),
-    EventRoute(ModelPromoted, producer="training", consumers=("inference",)),
+    EventRoute(
+        ModelPromoted, producer="training", consumers=("inference",), broadcast_to=("inference",)
+    ),
     EventRoute(DriftDetected, producer="monitoring", consumers=("training",)),
 )
 

@@ -32,15 +32,36 @@ class TransactionsIngested(Event):
     transactions: list[Transaction] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
 
 
-class PredictionLogged(Event):
-    """A decision was made and audited; monitoring adds it to its drift window."""
+#: Decisions one ``prediction_logged`` carries at most (a bigger scoring batch is split).
+MAX_LOGGED_DECISIONS = 1000
 
-    event_type: Literal["prediction_logged"] = "prediction_logged"
-    schema_version: Literal[1] = 1
+
+class LoggedDecision(BaseModel):
+    """One audited decision as monitoring needs it: the record and the model's input."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     prediction: PredictionRecord
     features: list[float] = Field(
         description="The model's input vector, in the order of the feature spec.",
     )
+    traceparent: str | None = Field(
+        default=None, description="The W3C trace context of the request that was answered."
+    )
+
+
+class PredictionLogged(Event):
+    """Decisions were made and audited: the decisions of one scoring batch, in answer order;
+    monitoring adds them to its drift window.
+
+    Schema v2 (v1 carried one decision per message): the broker, the publisher and the
+    consumer each paid more per message than the work was worth, so one audit transaction's
+    decisions travel together. A consumer still dedupes per decision (``prediction_id``).
+    """
+
+    event_type: Literal["prediction_logged"] = "prediction_logged"
+    schema_version: Literal[2] = 2
+    decisions: list[LoggedDecision] = Field(min_length=1, max_length=MAX_LOGGED_DECISIONS)
     feature_spec_version: str = Field(examples=["1"])
 
 

@@ -4,6 +4,10 @@ Manual ack only after the handler returned (its work committed, ``event_id`` rec
 on failure a copy goes to the delay queue or, after the last retry, to the dead-letter
 queue with the reason in headers, on a confirm channel, and the original is acked only
 once that copy is confirmed. A supervisor task reconnects with backoff.
+
+An instance queue (``ConsumerQueue.instance`` set: a broadcast consumer) is declared by
+the consumer itself when it connects; ``on_connected`` runs after every connect, so an
+instance can catch up with what it may have missed while it was away.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 
 from contracts.messaging.backoff import Backoff
 from contracts.messaging.consumer_sync import ConsumerStats
-from contracts.messaging.declare import declare_async
+from contracts.messaging.declare import declare_async, declare_instance_async
 from contracts.messaging.publisher_async import to_amqp
 from contracts.messaging.retry import RetryPolicy, on_failure
 from contracts.messaging.topology import ConsumerQueue, Topology, build_topology
@@ -46,6 +50,7 @@ class AsyncConsumer:
         name: str | None = None,
         backoff: Backoff | None = None,
         confirm_timeout_s: float = 10.0,
+        on_connected: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.amqp_uri = amqp_uri
         self.queue = queue
@@ -63,6 +68,8 @@ class AsyncConsumer:
         self._lost = asyncio.Event()
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._on_connected = on_connected
+        self.connects = 0
 
     @property
     def connected(self) -> bool:
@@ -85,6 +92,10 @@ class AsyncConsumer:
             self._task = None
         await self._drop()
 
+    def _hook_done(self, task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s: on_connected failed: %r", self.name, task.exception())
+
     async def _drop(self) -> None:
         connection, self._connection, self._confirm = self._connection, None, None
         self._connected.clear()
@@ -106,7 +117,9 @@ class AsyncConsumer:
                 self._connection = connection
                 connection.close_callbacks.add(self._on_close)
                 channel = await connection.channel(publisher_confirms=False)
-                await declare_async(channel, self.topology)
+                exchanges = await declare_async(channel, self.topology)
+                if self.queue.instance is not None:
+                    await declare_instance_async(channel, self.queue, exchanges)
                 await channel.set_qos(prefetch_count=self.prefetch)
                 self._confirm = await connection.channel(
                     publisher_confirms=True, on_return_raises=True
@@ -116,7 +129,11 @@ class AsyncConsumer:
                 await queue.consume(self._on_message, no_ack=False)
                 self._connected.set()
                 self._backoff.reset()
+                self.connects += 1
                 logger.info("%s consuming %s", self.name, self.queue.name)
+                if self._on_connected is not None:
+                    hook = asyncio.ensure_future(self._on_connected(self.connects))
+                    hook.add_done_callback(self._hook_done)
                 await self._lost.wait()
                 logger.warning("%s lost the broker: %s", self.name, self.last_error)
             except asyncio.CancelledError:

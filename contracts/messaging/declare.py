@@ -14,7 +14,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
 from contracts.messaging.management import Management, ManagementError
-from contracts.messaging.topology import Topology
+from contracts.messaging.topology import ConsumerQueue, Topology
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,21 @@ async def declare_async(
             exchanges[binding.exchange], routing_key=binding.routing_key
         )
     return exchanges
+
+
+async def declare_instance_async(
+    channel: AbstractChannel, queue: ConsumerQueue, exchanges: dict[str, AbstractExchange]
+) -> None:
+    """Declare and bind the queues of one instance of a broadcast consumer."""
+    declared = {}
+    for spec in queue.queues():
+        declared[spec.name] = await channel.declare_queue(
+            spec.name, durable=spec.durable, arguments=dict(spec.arguments) or None
+        )
+    for binding in queue.bindings():
+        await declared[binding.queue].bind(
+            exchanges[binding.exchange], routing_key=binding.routing_key
+        )
 
 
 def declare_sync(channel: Any, topology: Topology) -> None:

@@ -3,10 +3,21 @@
 A service adds the encoded event to its ``outbox`` table *in the same database
 transaction* as the state change it announces, so a committed change always has its
 event, even if the process dies right after answering. :class:`OutboxRelay` (an asyncio
-task) reads pending rows in id order, publishes them pipelined with confirms, and
-deletes exactly the confirmed ones; everything else stays for the next pass. Delivery is
-at least once: a crash between confirm and delete, or two relays on one database,
-publishes a row twice, and consumers drop the repeat by ``event_id``.
+task) publishes committed rows pipelined with confirms and deletes exactly the confirmed
+ones; everything else stays for the next pass. Delivery is at least once: a crash between
+confirm and delete, or two relays on one database, publishes a row twice, and consumers
+drop the repeat by ``event_id``.
+
+Two ways rows reach the relay. The hot path hands the committed messages over
+(:meth:`OutboxRelay.hand_over`): they are published from memory, and the confirmed rows
+are deleted by event id together, at most every ``cleanup_interval_s`` (one statement
+for hundreds of events instead of one transaction per batch), so a busy service never
+reads its own outbox back. A crash between a confirm and that cleanup publishes those
+events again on the next start: at least once, as always. A sweep reads the table in id order
+for everything else: rows committed by a process that died, rows whose publish failed,
+rows of services that only :meth:`~OutboxRelay.wake` the relay. The sweep runs on every
+wake and poll while nothing was handed over, and at most every ``sweep_interval_s``
+while the hot path keeps the relay busy; it skips the rows this relay holds in memory.
 
 Reusable: ``outbox_table(metadata)`` adds the table to any service's SQLAlchemy metadata
 (ingestion's ``transactions_ingested``, inference's ``prediction_logged``, ...).
@@ -19,6 +30,7 @@ import contextlib
 import functools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -88,18 +100,28 @@ class Outbox:
 
     def add(self, session: Session, message: OutgoingMessage) -> None:
         """Stage ``message`` in the caller's transaction (it commits with the work)."""
-        session.execute(
-            insert(self.table).values(
-                event_id=message.event_id,
-                exchange=message.exchange,
-                routing_key=message.routing_key,
-                body=message.body,
-                headers=dict(message.headers),
-                app_id=message.app_id,
-                occurred_at=message.timestamp,
-                created_at=datetime.now(UTC),
-            )
-        )
+        self.add_many(session, [message])
+
+    def add_many(self, session: Session, messages: Sequence[OutgoingMessage]) -> None:
+        """Stage several messages with one statement (an executemany) in the caller's
+        transaction."""
+        if not messages:
+            return
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "event_id": m.event_id,
+                "exchange": m.exchange,
+                "routing_key": m.routing_key,
+                "body": m.body,
+                "headers": dict(m.headers),
+                "app_id": m.app_id,
+                "occurred_at": m.timestamp,
+                "created_at": now,
+            }
+            for m in messages
+        ]
+        session.connection().execute(insert(self.table), rows)
 
     def pending(self, session: Session, limit: int, after_id: int = 0) -> list[PendingEvent]:
         """Up to ``limit`` rows with ``id > after_id``, oldest first."""
@@ -126,6 +148,12 @@ class Outbox:
     def remove(self, session: Session, row_ids: Sequence[int]) -> None:
         if row_ids:
             session.execute(delete(self.table).where(self.table.c.id.in_(list(row_ids))))
+
+    def remove_events(self, session: Session, event_ids: Sequence[str]) -> None:
+        """Delete rows by event id (what the hand-over path knows of its messages)."""
+        if event_ids:
+            t = self.table
+            session.execute(delete(t).where(t.c.event_id.in_(list(event_ids))))
 
     def depth(self, session: Session) -> int:
         return int(session.execute(select(func.count()).select_from(self.table)).scalar_one())
@@ -157,6 +185,8 @@ class OutboxRelay:
         on_published: PublishedHook | None = None,
         read_transaction: Callable[[], AbstractContextManager[Session]] | None = None,
         linger_s: float = 0.002,
+        sweep_interval_s: float = 1.0,
+        cleanup_interval_s: float = 0.5,
     ) -> None:
         self._transaction = transaction
         self._read = read_transaction or transaction
@@ -172,6 +202,14 @@ class OutboxRelay:
         self.depth = 0
         self.published = 0
         self.last_error = ""
+        self.sweep_interval_s = sweep_interval_s
+        self._handed: deque[OutgoingMessage] = deque()
+        self._held: set[str] = set()  # event ids handed over and not yet deleted
+        self._confirmed: list[str] = []  # held, published, their rows still to delete
+        self.cleanup_interval_s = cleanup_interval_s
+        self._cleaned_at = time.monotonic()
+        self._swept_at = 0.0
+        self._sweep_needed = True
 
     async def _db(self, fn: Callable[[Session], T], *, write: bool = True) -> T:
         opener = self._transaction if write else self._read
@@ -184,6 +222,18 @@ class OutboxRelay:
 
     def wake(self) -> None:
         """A new row was committed: relay now instead of at the next poll."""
+        self._sweep_needed = True
+        self._wake.set()
+
+    def hand_over(self, messages: Sequence[OutgoingMessage]) -> None:
+        """These messages' rows just committed: publish them from memory (no read back).
+
+        Call on the relay's event loop, after the commit. A message that is not confirmed
+        stays in the table, where the next sweep finds it.
+        """
+        for message in messages:
+            self._handed.append(message)
+            self._held.add(message.event_id)
         self._wake.set()
 
     async def start(self) -> None:
@@ -196,6 +246,10 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        try:
+            await self._clean_up(force=True)
+        except Exception as exc:  # noqa: BLE001 - republished on the next start, deduped
+            logger.warning("outbox clean-up on close failed: %s", exc)
         self._executor.shutdown(wait=True)
 
     async def _loop(self) -> None:
@@ -224,17 +278,84 @@ class OutboxRelay:
         )
 
     async def relay_once(self) -> int:
-        """Publish what is pending, batch after batch; return how many were confirmed.
-
-        Stops at the first batch with a failure (the broker is in trouble; the rows stay
-        for the next pass, in order).
-        """
+        """Publish what was handed over, then (when due) sweep the table; return how many
+        were confirmed."""
         self._wake.clear()
+        total = await self._relay_handed()
+        await self._clean_up()
+        due = time.monotonic() - self._swept_at >= self.sweep_interval_s
+        if self._sweep_needed or due or not self.publisher.connected:
+            total += await self._sweep()
+        return total
+
+    async def _relay_handed(self) -> int:
+        total = 0
+        while self._handed and self.publisher.connected:
+            batch = [self._handed.popleft() for _ in range(min(self.batch_size, len(self._handed)))]
+            results = await self.publisher.publish_many(batch)
+            confirmed = [m for m, err in zip(batch, results, strict=True) if err is None]
+            failed = [err for err in results if err is not None]
+            if confirmed:
+                # Held until their rows are deleted, so no sweep publishes them again.
+                self._confirmed.extend(m.event_id for m in confirmed)
+                now = time.time()
+                ages = [max(now - m.timestamp.timestamp(), 0.0) for m in confirmed]
+                total += len(confirmed)
+                self._published(len(confirmed), ages)
+            for message, err in zip(batch, results, strict=True):
+                if err is not None:
+                    self._held.discard(message.event_id)
+            if failed:
+                # Their rows wait in the table for the sweep, in order.
+                self.last_error = str(failed[0])
+                logger.warning("%d of %d events not confirmed: %s", len(failed), len(batch),
+                               failed[0])  # fmt: skip
+                self._sweep_needed = True
+                break
+        if self._handed and not self.publisher.connected:
+            # The broker went away: the rows are in the table; the sweep takes over.
+            for message in self._handed:
+                self._held.discard(message.event_id)
+            self._handed.clear()
+            self._sweep_needed = True
+        return total
+
+    async def _clean_up(self, force: bool = False) -> None:
+        """Delete the rows of confirmed hand-overs, all in one statement, when due."""
+        if not self._confirmed:
+            return
+        due = time.monotonic() - self._cleaned_at >= self.cleanup_interval_s
+        if not (force or due or len(self._confirmed) >= 10 * self.batch_size):
+            return
+        ids, self._confirmed = self._confirmed, []
+        self._cleaned_at = time.monotonic()
+        try:
+            for start in range(0, len(ids), self.batch_size):
+                chunk = ids[start : start + self.batch_size]
+                await self._db(functools.partial(self.outbox.remove_events, event_ids=chunk))
+        except Exception:
+            self._confirmed = ids + self._confirmed  # tried again at the next pass
+            raise
+        self._held.difference_update(ids)
+
+    def _published(self, count: int, ages: list[float]) -> None:
+        self.published += count
+        if self._on_published is not None:
+            self._on_published(count, ages)
+
+    async def _sweep(self) -> int:
+        """Publish what is pending in the table, batch after batch (rows held in memory
+        excepted); stop at the first batch with a failure (the broker is in trouble; the
+        rows stay for the next pass, in order)."""
+        self._sweep_needed = False
+        self._swept_at = time.monotonic()
         total = 0
         complete = True  # whether this pass saw every pending row
-        batch = await self._fetch(0)
-        while batch and self.publisher.connected:
-            upcoming = self._fetch(batch[-1].row_id)  # read ahead while this batch flies
+        raw = await self._fetch(0)
+        while raw and self.publisher.connected:
+            # Read ahead while this batch flies (only when there may be more).
+            upcoming = self._fetch(raw[-1].row_id) if len(raw) >= self.batch_size else None
+            batch = self._unheld(raw)
             results = await self.publisher.publish_many([p.message for p in batch])
             confirmed = [p for p, err in zip(batch, results, strict=True) if err is None]
             failed = [err for err in results if err is not None]
@@ -244,21 +365,26 @@ class OutboxRelay:
                 now = time.time()
                 ages = [max(now - p.created_at.timestamp(), 0.0) for p in confirmed]
                 total += len(confirmed)
-                self.published += len(confirmed)
-                if self._on_published is not None:
-                    self._on_published(len(confirmed), ages)
+                self._published(len(confirmed), ages)
             if failed:
                 self.last_error = str(failed[0])
                 logger.warning(
                     "%d of %d events not confirmed: %s", len(failed), len(batch), failed[0]
                 )
-                await upcoming
+                if upcoming is not None:
+                    await upcoming
                 complete = False
                 break
-            batch = await upcoming
-        if batch and not self.publisher.connected:
+            raw = await upcoming if upcoming is not None else []
+        if raw and not self.publisher.connected:
             complete = False
         # A count is a scan: only when rows were left behind (a wake reruns the pass when
         # rows were committed meanwhile).
         self.depth = 0 if complete else await self._db(self.outbox.depth, write=False)
         return total
+
+    def _unheld(self, batch: list[PendingEvent]) -> list[PendingEvent]:
+        """The rows of ``batch`` that this relay is not publishing from memory already."""
+        if not self._held:
+            return batch
+        return [p for p in batch if p.message.event_id not in self._held]

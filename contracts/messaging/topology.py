@@ -15,6 +15,14 @@ plus two queues only this layer declares:
 A broker policy (not a queue argument, for the nameko reason above) dead-letters anything
 *rejected* from ``<queue>`` into ``<queue>.dlq`` through :data:`DEAD_LETTER_EXCHANGE`;
 nameko workers rely on it, this layer's own consumers never need it.
+
+A consumer the event table names in ``broadcast_to`` (every inference replica must swap to
+a promoted model) consumes, per instance, ``<queue>@<instance>`` and its own delay queue,
+declared by that instance when it connects and deleted by the broker an hour after the
+instance is gone (``x-expires``); it parks into the shared ``<queue>.dlq``. The shared
+``<queue>`` stays bound, nobody consumes it: it keeps the event routable (publishers use
+``mandatory``) when no instance runs, and holds the last :data:`RECORD_LENGTH` events as a
+record (a ``max-length`` policy drops the oldest).
 """
 
 from __future__ import annotations
@@ -30,7 +38,12 @@ from contracts.events.catalog import EVENTS, EXCHANGE_TYPE, EventRoute
 DEAD_LETTER_EXCHANGE = "events.dlx"
 RETRY_SUFFIX = ".retry"
 DLQ_SUFFIX = ".dlq"
+INSTANCE_SEPARATOR = "@"
 POLICY_PRIORITY = 10
+#: An instance's own queues vanish this long after their last consumer went away.
+INSTANCE_QUEUE_EXPIRES_MS = 3_600_000
+#: Events a broadcast consumer's shared record queue keeps.
+RECORD_LENGTH = 100
 
 
 def handler_method(event_type: str) -> str:
@@ -76,19 +89,42 @@ class PolicySpec:
 
 @dataclass(frozen=True)
 class ConsumerQueue:
-    """Everything one consumer of one event type reads from and parks into."""
+    """Everything one consumer of one event type reads from and parks into.
+
+    ``instance`` set: the queues of one instance of a ``broadcast_to`` consumer (see the
+    module docstring); unset: the consumer's shared queues.
+    """
 
     consumer: str
     route: EventRoute
+    instance: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.instance is not None and not self.per_instance:
+            raise ValueError(f"{self.consumer!r} is not a broadcast consumer of {self.event_type}")
+        if self.instance is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", self.instance):
+            raise ValueError(f"instance id {self.instance!r}: letters, digits, _.:- only")
 
     @property
     def event_type(self) -> str:
         return self.route.event_type
 
     @property
-    def name(self) -> str:
-        """The main queue, exactly as nameko names a ``SERVICE_POOL`` handler's queue."""
+    def per_instance(self) -> bool:
+        """Whether each instance of this consumer reads a queue of its own."""
+        return self.consumer in self.route.broadcast_to
+
+    @property
+    def shared_name(self) -> str:
+        """The consumer's shared queue, exactly as nameko names a handler's queue."""
         return self.route.queue_name(self.consumer, handler_method(self.event_type))
+
+    @property
+    def name(self) -> str:
+        """The queue this consumer (instance) reads."""
+        if self.instance is None:
+            return self.shared_name
+        return f"{self.shared_name}{INSTANCE_SEPARATOR}{self.instance}"
 
     @property
     def retry_queue(self) -> str:
@@ -96,25 +132,52 @@ class ConsumerQueue:
 
     @property
     def dead_letter_queue(self) -> str:
-        return self.name + DLQ_SUFFIX
+        """One dead-letter queue per consumer, whichever instance parked the message."""
+        return self.shared_name + DLQ_SUFFIX
+
+    def for_instance(self, instance: str) -> ConsumerQueue:
+        return ConsumerQueue(self.consumer, self.route, instance)
 
     def queues(self) -> tuple[QueueSpec, ...]:
-        return (
-            QueueSpec(self.name),
-            QueueSpec(
-                self.retry_queue,
-                {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.name},
-            ),
-            QueueSpec(self.dead_letter_queue),
+        if self.instance is not None:
+            expires = {"x-expires": INSTANCE_QUEUE_EXPIRES_MS}
+            return (
+                QueueSpec(self.name, expires),
+                QueueSpec(
+                    self.retry_queue,
+                    {
+                        "x-dead-letter-exchange": "",
+                        "x-dead-letter-routing-key": self.name,
+                        **expires,
+                    },
+                ),
+            )
+        retry = (
+            ()
+            if self.per_instance
+            else (
+                QueueSpec(
+                    self.retry_queue,
+                    {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.name},
+                ),
+            )
         )
+        return (QueueSpec(self.name), *retry, QueueSpec(self.dead_letter_queue))
 
     def bindings(self) -> tuple[BindingSpec, ...]:
-        return (
-            BindingSpec(self.name, self.route.exchange, self.route.routing_key),
-            BindingSpec(self.dead_letter_queue, DEAD_LETTER_EXCHANGE, self.dead_letter_queue),
-        )
+        main = BindingSpec(self.name, self.route.exchange, self.route.routing_key)
+        if self.instance is not None:
+            return (main,)
+        dlq = BindingSpec(self.dead_letter_queue, DEAD_LETTER_EXCHANGE, self.dead_letter_queue)
+        return (main, dlq)
 
     def policy(self) -> PolicySpec:
+        if self.per_instance:
+            return PolicySpec(
+                name=f"record-{self.name}",
+                pattern=f"^{re.escape(self.name)}$",
+                definition={"max-length": RECORD_LENGTH, "overflow": "drop-head"},
+            )
         return PolicySpec(
             name=f"dlx-{self.name}",
             pattern=f"^{re.escape(self.name)}$",
@@ -158,11 +221,19 @@ class Topology:
                 return cq
         raise KeyError(f"{consumer!r} does not consume {event_type!r}")
 
+    def instance_queue(self, consumer: str, event_type: str, instance: str) -> ConsumerQueue:
+        """The queues of one instance of a ``broadcast_to`` consumer."""
+        return self.consumer_queue(consumer, event_type).for_instance(instance)
+
     def by_queue_name(self, name: str) -> ConsumerQueue:
-        """The consumer queue whose main, retry or dead-letter queue is ``name``."""
+        """The consumer queue whose main, retry or dead-letter queue is ``name`` (an
+        instance queue, ``<queue>@<instance>[.retry]``, gives that instance's)."""
         for cq in self.consumer_queues:
             if name in (cq.name, cq.retry_queue, cq.dead_letter_queue):
                 return cq
+            prefix = cq.name + INSTANCE_SEPARATOR
+            if cq.per_instance and name.startswith(prefix):
+                return cq.for_instance(name[len(prefix) :].removesuffix(RETRY_SUFFIX))
         raise KeyError(f"no consumer queue named {name!r}")
 
     def route(self, event_type: str) -> EventRoute:

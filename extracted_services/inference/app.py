@@ -7,7 +7,7 @@ runtime (database, registry loader, batcher, messaging) and tears it down.
 from __future__ import annotations
 
 import logging
-import time
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,33 +17,29 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contracts.events.envelope import is_traceparent, new_traceparent
-from contracts.features import transform_many
 from contracts.monitoring import Health, Readiness
-from contracts.payloads import PayloadError, parse_transactions
 from contracts.predictions import Prediction, PredictionBatch, PredictionRecord
 from contracts.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type
-from extracted_services.inference.batcher import BatcherStopped, QueueFull
 from extracted_services.inference.deps import RuntimeDep
+from extracted_services.inference.endpoint import (
+    PATH,
+    FastPredictions,
+    check_length,
+    internal_problem,
+    predict,
+)
 from extracted_services.inference.errors import (
     HTTP_SLUGS,
     HTTP_TITLES,
     InferenceError,
-    InvalidRequest,
-    NoModelServing,
     NotFound,
-    Overloaded,
-    PayloadTooLarge,
-    ServiceStopping,
 )
-from extracted_services.inference.logs import current_traceparent
+from extracted_services.inference.logs import configure_logging
 from extracted_services.inference.runtime import Runtime
-from extracted_services.inference.scorer import ScoreJob
 from extracted_services.inference.settings import SERVICE_NAME, Settings
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 4 * 1024 * 1024
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_CONTENT_TYPE: {}}}
     for status in (400, 404, 409, 413, 415, 422, 503)
@@ -81,76 +77,30 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        problem = Problem(
-            type=problem_type("internal"),
-            title="Internal error",
-            status=500,
-            detail="The server failed to handle the request; it has been logged.",
-            instance=request.url.path,
-        )
-        return problem_response(problem)
+        return problem_response(internal_problem(request.url.path))
 
     app.add_exception_handler(InferenceError, inference_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
 
 
-async def _json_body(request: Request) -> bytes:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    mimetype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise InvalidRequest(
-            f"send the body as application/json (got {mimetype or 'no content type'!r})",
-            status=415,
-            slug="unsupported-media-type",
-            title="Unsupported media type",
-        )
-    return raw
-
-
 def _register_routes(app: FastAPI) -> None:
     @app.post(
-        "/api/v1/predictions",
+        PATH,
         response_model=Prediction | PredictionBatch,
         responses=_PROBLEMS,
         summary="Score one transaction or a batch, with explanations",
     )
     async def post_predictions(request: Request, runtime: RuntimeDep) -> Response:
-        started = time.perf_counter()
-        header = request.headers.get("traceparent")
-        traceparent = header if is_traceparent(header) else new_traceparent()
-        current_traceparent.set(traceparent)
-        raw = await _json_body(request)
-        try:
-            parsed = parse_transactions(raw)
-        except PayloadError as exc:
-            raise InvalidRequest.from_payload_error(exc) from exc
-        if runtime.holder.current is None:
-            reason = runtime.model_error or "no model has been loaded"
-            raise NoModelServing(f"{reason}; promote a model in the registry first")
-        job = ScoreJob(parsed.transactions, transform_many(parsed.transactions), traceparent)
-        try:
-            entries = await runtime.batcher.submit(job)
-        except QueueFull as exc:
-            runtime.metrics.overloaded.inc()
-            raise Overloaded(
-                f"too many requests are waiting to be scored ({exc}); retry shortly",
-                runtime.settings.retry_after_s,
-            ) from exc
-        except BatcherStopped as exc:
-            raise ServiceStopping(str(exc)) from exc
-        except NoModelServing:
-            raise
-        if parsed.is_batch:
-            body = PredictionBatch(predictions=[e.prediction for e in entries]).model_dump_json()
-        else:
-            body = entries[0].prediction.model_dump_json()
-        runtime.metrics.request_seconds.observe(time.perf_counter() - started)
+        # Served by ``endpoint.FastPredictions`` in the running service; this route
+        # documents the operation and serves test clients, through the same function.
+        check_length(request.headers.get("content-length"))
+        body = await predict(
+            runtime,
+            await request.body(),
+            request.headers.get("content-type"),
+            request.headers.get("traceparent"),
+        )
         return Response(content=body, media_type="application/json")
 
     @app.get(
@@ -194,6 +144,17 @@ def _register_routes(app: FastAPI) -> None:
     async def metrics(runtime: RuntimeDep) -> Response:
         runtime.metrics.queue_depth.set(runtime.batcher.depth)
         return Response(content=runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+def serve_app() -> FastPredictions:
+    """What the ASGI server runs: the service with its fast scoring path, configured from
+    the environment (the factory every uvicorn worker process calls)."""
+    settings = Settings()
+    # The event loop, the scoring thread and the audit thread hand the GIL to each other
+    # for every batch; the default 5 ms switch interval turns each hand-off into a stall.
+    sys.setswitchinterval(settings.switch_interval_ms / 1000.0)
+    configure_logging(settings.log_json, settings.log_level)
+    return FastPredictions(create_app(settings))
 
 
 def create_app(

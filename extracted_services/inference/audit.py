@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Engine,
     Float,
     String,
+    Table,
     create_engine,
     event,
     func,
@@ -57,6 +58,10 @@ class AuditRow(Base):
     explanation: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     origin: Mapped[str] = mapped_column(String(16), default="service")
+
+
+_AUDIT = cast(Table, AuditRow.__table__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -130,9 +135,10 @@ class AuditDatabase:
     def store(
         self,
         entries: Sequence[AuditEntry],
-        extra: Callable[[Session, Sequence[AuditEntry]], None] | None = None,
-    ) -> None:
-        """Store one batch of decisions (and ``extra``'s rows) in one transaction."""
+        extra: Callable[[Session, Sequence[AuditEntry]], T] | None = None,
+    ) -> T | None:
+        """Store one batch of decisions (and ``extra``'s rows) in one transaction; returns
+        what ``extra`` returned."""
         rows = [
             {
                 "prediction_id": e.prediction.prediction_id,
@@ -149,10 +155,10 @@ class AuditDatabase:
             for e in entries
         ]
         with self.session() as session:
-            # Core executemany: the ORM's unit of work costs several times more per row.
-            session.execute(insert(AuditRow), rows)
-            if extra is not None:
-                extra(session, entries)
+            # Core executemany on the connection: the ORM's bulk path costs several times
+            # more per row.
+            session.connection().execute(insert(_AUDIT), rows)
+            return extra(session, entries) if extra is not None else None
 
     def insert_missing(self, rows: Iterable[dict[str, Any]]) -> int:
         """Insert rows whose ``prediction_id`` is not stored yet; returns how many were new."""

@@ -1,7 +1,8 @@
 """What the inference service says and hears on the broker, through ``contracts.messaging``.
 
 Produces ``prediction_logged`` through the **transactional outbox**: each batch's audit
-rows and its events are written in one database transaction, and the relay publishes
+rows and its event (the batch's decisions in one message) are written in one database
+transaction, and the relay publishes
 committed rows with publisher confirms, deleting only confirmed ones. Why an outbox and
 not a direct publish after the commit: a decision that was answered must be announced
 even if the broker is down for a while or the process dies right after answering, and a
@@ -14,8 +15,11 @@ last applied promotion changes nothing; a version the registry could not be aske
 is retried through the delay queue; a version that fails its checks is refused (logged and
 counted) and the event is acknowledged: that refusal is the outcome.
 
-Every instance of the service consumes from the one shared queue (competing consumers):
-with several replicas, run one consumer per replica on its own queue instead.
+Every instance of the service (a uvicorn worker process, a replica) must swap, so each
+consumes ``model_promoted`` on a queue of its own (``...handle_model_promoted@<instance>``,
+the event table's ``broadcast_to``) and records handled events under its own name. After
+a reconnect it loads the champion alias again, in case a promotion passed while it was
+away long enough for the broker to drop its queue.
 """
 
 from __future__ import annotations
@@ -28,7 +32,12 @@ from datetime import datetime
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
-from contracts.events.models import ModelPromoted, PredictionLogged
+from contracts.events.models import (
+    MAX_LOGGED_DECISIONS,
+    LoggedDecision,
+    ModelPromoted,
+    PredictionLogged,
+)
 from contracts.features import FEATURE_SPEC_VERSION, is_compatible
 from contracts.messaging import (
     AsyncConsumer,
@@ -36,6 +45,7 @@ from contracts.messaging import (
     Delivery,
     Outbox,
     OutboxRelay,
+    OutgoingMessage,
     ProcessedEvents,
     RetryPolicy,
     build_topology,
@@ -55,13 +65,22 @@ class TransientPromotionFailure(RuntimeError):
     """The registry could not be asked; the consumer retries the event later."""
 
 
-def prediction_logged(entry: AuditEntry) -> PredictionLogged:
-    """The event that announces one audited decision."""
-    return PredictionLogged(
-        prediction=entry.record(),
-        features=entry.features,
-        feature_spec_version=FEATURE_SPEC_VERSION,
-    )
+def prediction_logged(entries: Sequence[AuditEntry]) -> list[PredictionLogged]:
+    """The events that announce audited decisions: one per ``MAX_LOGGED_DECISIONS``, in
+    answer order (a scoring batch's decisions travel together)."""
+    decisions = [
+        LoggedDecision(
+            prediction=entry.record(), features=entry.features, traceparent=entry.traceparent
+        )
+        for entry in entries
+    ]
+    return [
+        PredictionLogged(
+            decisions=decisions[start : start + MAX_LOGGED_DECISIONS],
+            feature_spec_version=FEATURE_SPEC_VERSION,
+        )
+        for start in range(0, len(decisions), MAX_LOGGED_DECISIONS)
+    ]
 
 
 class InferenceMessaging:
@@ -72,7 +91,10 @@ class InferenceMessaging:
         settings = runtime.settings
         self.metadata = MetaData()
         self.outbox = Outbox(outbox_table(self.metadata))
-        self.processed = ProcessedEvents(processed_events_table(self.metadata), CONSUMER)
+        instance = settings.instance_id
+        self.processed = ProcessedEvents(
+            processed_events_table(self.metadata), f"{CONSUMER}@{instance}"
+        )
         topology = build_topology()
         self.publisher = AsyncPublisher(
             settings.amqp_uri, topology=topology, name="inference-publisher"
@@ -85,12 +107,13 @@ class InferenceMessaging:
         )
         self.consumer = AsyncConsumer(
             settings.amqp_uri,
-            topology.consumer_queue(CONSUMER, ModelPromoted.type_name()),
+            topology.instance_queue(CONSUMER, ModelPromoted.type_name(), instance),
             self._on_model_promoted,
             policy=RetryPolicy(max_retries=5, delay_s=2.0),
             prefetch=1,
             topology=topology,
-            name="inference-model-promoted",
+            name=f"inference-model-promoted@{instance}",
+            on_connected=self._caught_up,
         )
         self._last_promoted_at: datetime | None = None
 
@@ -123,16 +146,28 @@ class InferenceMessaging:
         return "ok"
 
     # -- producing (called on the audit thread, inside the audit transaction) -------------
-    def stage(self, session: Session, entries: Sequence[AuditEntry]) -> None:
-        for entry in entries:
-            message = encode(prediction_logged(entry), traceparent=entry.traceparent)
-            self.outbox.add(session, message)
+    def stage(self, session: Session, entries: Sequence[AuditEntry]) -> list[OutgoingMessage]:
+        """Write the batch's ``prediction_logged`` into the audit's transaction (the message
+        carries the first decision's trace; every decision carries its own)."""
+        messages = [
+            encode(event, traceparent=event.decisions[0].traceparent)
+            for event in prediction_logged(entries)
+        ]
+        self.outbox.add_many(session, messages)
+        return messages
 
-    def committed(self) -> None:
-        """A batch committed (called on the event loop): relay now, not at the next poll."""
-        self.relay.wake()
+    def committed(self, messages: Sequence[OutgoingMessage]) -> None:
+        """A batch committed (called on the event loop): publish its events from memory
+        now, without reading them back from the outbox."""
+        self.relay.hand_over(messages)
 
     # -- consuming ------------------------------------------------------------------------
+    async def _caught_up(self, connects: int) -> None:
+        """After a reconnect, serve what the registry's alias names now (a swap only when
+        it moved while this instance was away)."""
+        if connects > 1:
+            await self.runtime.promote(self.runtime.settings.model_uri)
+
     async def _on_model_promoted(self, delivery: Delivery) -> None:
         event = delivery.event
         assert isinstance(event, ModelPromoted)

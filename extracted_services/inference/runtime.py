@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from contracts.messaging import OutgoingMessage
 from extracted_services.inference.audit import AuditDatabase, AuditEntry
 from extracted_services.inference.batcher import MicroBatcher
 from extracted_services.inference.errors import NoModelServing
@@ -32,11 +33,11 @@ _INITIAL_RETRY_MAX_S = 30.0
 
 class EventOutlet(Protocol):
     """What the audit write needs from messaging: stage events in the audit transaction,
-    and hear when it committed."""
+    and hear when it committed (with what was staged, to publish it from memory)."""
 
-    def stage(self, session: Session, entries: Sequence[AuditEntry]) -> None: ...
+    def stage(self, session: Session, entries: Sequence[AuditEntry]) -> list[OutgoingMessage]: ...
 
-    def committed(self) -> None: ...
+    def committed(self, messages: Sequence[OutgoingMessage]) -> None: ...
 
 
 class Runtime:
@@ -138,10 +139,10 @@ class Runtime:
         entries = [entry for per_job in results for entry in per_job]
         outlet = self.outlet
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(
+        staged = await loop.run_in_executor(
             self._audit_pool, self.db.store, entries, outlet.stage if outlet else None
         )
         if outlet is not None:
-            outlet.committed()
+            outlet.committed(staged or [])
         for entry in entries:
             self.metrics.predictions.labels(entry.prediction.decision.value).inc()

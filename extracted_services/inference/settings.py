@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +55,12 @@ class Settings(BaseSettings):
     queue_bound: int = Field(default=512, ge=1)
     retry_after_s: int = Field(default=1, ge=1)
 
+    #: Worker processes on the one port (uvicorn's); each scores, audits and publishes on
+    #: its own and consumes promotions on a queue of its own.
+    workers: int = Field(default=1, ge=1, le=32)
+    #: This process's name on the broker (its own ``model_promoted`` queue); unique per
+    #: process: the host name and the process id.
+    instance_id: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     torch_threads: int = Field(default=1, ge=1)
     #: Python's GIL switch interval for this process (see ``__main__``).
     switch_interval_ms: float = Field(default=0.5, gt=0.0, le=10.0)

@@ -76,8 +76,9 @@ async def post_transactions(request: Request, runtime: RuntimeDep) -> IngestRece
     except IngestionError as exc:
         metrics.rejected.labels(str(exc.status)).inc()
         raise
-    if outcome.event_id is not None:
-        runtime.messaging.relay.wake()
+    if outcome.message is not None:
+        # Published from memory now; the row stays in the outbox until it is confirmed.
+        runtime.messaging.relay.hand_over([outcome.message])
     metrics.accepted.inc(outcome.receipt.accepted)
     metrics.duplicates.inc(outcome.receipt.duplicates)
     return outcome.receipt

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from contracts.messaging import Outbox
+from contracts.messaging import Outbox, OutgoingMessage
 from contracts.problems import FieldError
 from contracts.transactions import IngestedTransaction, IngestReceipt, Transaction
 from extracted_services.ingestion.db import Database, transactions
@@ -36,7 +36,12 @@ def as_utc(value: datetime) -> datetime:
 @dataclass(frozen=True)
 class IngestOutcome:
     receipt: IngestReceipt
-    event_id: str | None
+    #: The committed ``transactions_ingested`` (None when nothing new was stored).
+    message: OutgoingMessage | None
+
+    @property
+    def event_id(self) -> str | None:
+        return self.message.event_id if self.message is not None else None
 
 
 def _unique_in_batch(batch: list[Transaction]) -> dict[str, Transaction]:
@@ -86,7 +91,7 @@ def _ingest_once(
 ) -> IngestOutcome:
     now = datetime.now(UTC)
     payloads = {tid: canonical_payload(tx) for tid, tx in unique.items()}
-    event_id: str | None = None
+    message: OutgoingMessage | None = None
     with db.transaction() as session:
         existing = {
             row.transaction_id: row
@@ -135,7 +140,6 @@ def _ingest_once(
             )
             message = transactions_ingested_message(new, now, traceparent=traceparent)
             outbox.add(session, message)
-            event_id = message.event_id
     first_seen: set[str] = set()
     results = []
     for tx in batch:
@@ -150,4 +154,4 @@ def _ingest_once(
             )
         )
     receipt = IngestReceipt(accepted=len(new), duplicates=len(batch) - len(new), results=results)
-    return IngestOutcome(receipt, event_id)
+    return IngestOutcome(receipt, message)

@@ -31,6 +31,9 @@ from extracted_services.monitoring.store import Database, as_utc, predictions, r
 
 logger = logging.getLogger(__name__)
 
+#: Rows per multi-row INSERT: six bound values each stays far below SQLite's limit.
+_ROWS_PER_STATEMENT = 1000
+
 
 def drift_alarm(report: DriftReport) -> DriftDetected:
     """The ``drift_detected`` of a drifting report: which features, by how much, which window."""
@@ -55,32 +58,36 @@ class Monitor:
         self._registry_failures: dict[str, float] = {}
 
     # -- events ----------------------------------------------------------------------------
-    def record_prediction(self, event: PredictionLogged) -> bool:
-        """Add one prediction to the log; a redelivery (same prediction id) adds nothing."""
-        return self.record_predictions([event]) == 1
+    def record_prediction(self, event: PredictionLogged) -> int:
+        """Add one event's decisions to the log; returns how many were new."""
+        return self.record_predictions([event])
 
     def record_predictions(self, events: Sequence[PredictionLogged]) -> int:
-        """Add a batch of predictions in one statement and one commit; returns how many
-        were new (a redelivered prediction id, in the batch or stored, adds nothing)."""
-        if not events:
-            return 0
+        """Add the decisions of several events in one statement and one commit; returns how
+        many were new (a redelivered prediction id, in the batch or stored, adds nothing)."""
         received_at = datetime.now(UTC)
         rows = [
             {
-                "prediction_id": e.prediction.prediction_id,
-                "model_version": e.prediction.model_version,
-                "score": e.prediction.score,
-                "features": list(e.features),
-                "created_at": e.prediction.created_at.astimezone(UTC),
+                "prediction_id": d.prediction.prediction_id,
+                "model_version": d.prediction.model_version,
+                "score": d.prediction.score,
+                "features": list(d.features),
+                "created_at": d.prediction.created_at.astimezone(UTC),
                 "received_at": received_at,
             }
             for e in events
+            for d in e.decisions
         ]
+        if not rows:
+            return 0
         with self.db.session() as session:
             dialect = session.get_bind().dialect.name
             insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            result = session.execute(insert_fn(predictions).values(rows).on_conflict_do_nothing())
-        added = int(getattr(result, "rowcount", 0) or 0)
+            added = 0
+            for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+                chunk = rows[start : start + _ROWS_PER_STATEMENT]
+                statement = insert_fn(predictions).values(chunk).on_conflict_do_nothing()
+                added += int(getattr(session.execute(statement), "rowcount", 0) or 0)
         if added:
             self.metrics.predictions.inc(added)
         return added

@@ -25,8 +25,8 @@ import torch
 
 from contracts import pacts
 from contracts.datagen import generate
-from contracts.events import Event, route_for
-from contracts.events.models import ModelPromoted, PredictionLogged
+from contracts.events import Event, new_traceparent, route_for
+from contracts.events.models import LoggedDecision, ModelPromoted, PredictionLogged
 from contracts.features import N_FEATURES, transform_many
 from contracts.messaging import Delivery, encode
 from contracts.predictions import PredictionRecord
@@ -63,7 +63,9 @@ def _served(version: str) -> ServedModel:
 
 def _scored_entries() -> list[Any]:
     transactions = generate(3, seed=5)
-    (entries,) = score_jobs(_served("7"), [ScoreJob(transactions, transform_many(transactions))])
+    # The service gives every job the request's traceparent (or a new one).
+    job = ScoreJob(transactions, transform_many(transactions), new_traceparent())
+    (entries,) = score_jobs(_served("7"), [job])
     return entries
 
 
@@ -122,29 +124,44 @@ def test_inference_consumes_the_model_promoted_it_expects(tmp_path: Path) -> Non
 # -- prediction_logged: inference -> monitoring -------------------------------------------
 
 
+def _published(entries: list[Any]) -> Any:
+    """Exactly what the outbox stores and the relay publishes for a scored batch."""
+    (event,) = prediction_logged(entries)
+    return encode(event, traceparent=event.decisions[0].traceparent)
+
+
 def test_inference_produces_the_prediction_logged_monitoring_expects() -> None:
     entry = _scored_entries()[0]
     window: list[tuple[int, float, str]] = []
 
     def monitoring(event: Event, headers: Mapping[str, str]) -> None:
         assert isinstance(event, PredictionLogged) and headers.get("traceparent")
-        assert len(event.features) == N_FEATURES  # a drift window needs the whole vector
-        window.append((len(event.features), event.prediction.score, event.feature_spec_version))
+        for decision in event.decisions:
+            # a drift window needs the whole vector, the score and the versions
+            assert len(decision.features) == N_FEATURES
+            window.append(
+                (len(decision.features), decision.prediction.score, event.feature_spec_version)
+            )
 
     # Fixed ids and times, so that re-recording the committed pact changes nothing.
     record = entry.record().model_copy(update={"prediction_id": PREDICTION_ID, "created_at": AT})
     example = PredictionLogged(
         event_id=EVENT_ID,
         occurred_at=AT,
-        prediction=PredictionRecord(**record.model_dump()),
-        features=entry.features,
+        decisions=[
+            LoggedDecision(
+                prediction=PredictionRecord(**record.model_dump()),
+                features=entry.features,
+                traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            )
+        ],
         feature_spec_version="1",
     )
     pact_file = record_message_pact("monitoring", example, monitoring, pacts.PACT_DIR)
     assert window == [(N_FEATURES, entry.prediction.score, "1")]
 
-    def build() -> Any:  # exactly what the outbox stores and the relay publishes
-        return encode(prediction_logged(_scored_entries()[1]), traceparent=None)
+    def build() -> Any:
+        return _published(_scored_entries())
 
     result = verify_message_pacts("inference", {"prediction_logged": build}, [pact_file])
     assert result.passed, result.output
@@ -155,9 +172,10 @@ def test_a_prediction_logged_without_features_fails_verification() -> None:
     assert pact_file.exists()
 
     def broken() -> Any:
-        message = encode(prediction_logged(_scored_entries()[0]))
+        message = _published(_scored_entries())
         body = json.loads(message.body)
-        del body["features"]
+        for decision in body["decisions"]:
+            del decision["features"]
         return type(message)(
             **{**message.__dict__, "body": json.dumps(body).encode()}  # same message, no vector
         )

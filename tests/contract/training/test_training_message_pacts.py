@@ -250,6 +250,6 @@ def test_monitoring_handles_the_prediction_logged_inference_recorded(monitor: Mo
     content = interaction["contents"]["content"]
     event = route_for("prediction_logged").model.from_message(json.dumps(content))
     assert isinstance(event, PredictionLogged)
-    assert monitor.record_prediction(event)
+    assert monitor.record_prediction(event) == len(event.decisions)
     assert not monitor.record_prediction(event)  # a redelivery changes nothing
-    assert monitor.serving_version() == event.prediction.model_version
+    assert monitor.serving_version() == event.decisions[-1].prediction.model_version

@@ -78,9 +78,16 @@ def test_decisions_made_during_a_broker_outage_are_published_after_it(
         assert message_count(vhost, QUEUE) == 0
 
         forwarder = _Forwarder(port).start()  # the broker is back
-        wait_for(lambda: message_count(vhost, QUEUE) >= len(ids), 30, "the held-back events")
-        events = [PredictionLogged.from_message(body) for _, body in drain(vhost, QUEUE)]
-        assert sorted(e.prediction.prediction_id for e in events) == sorted(ids)
+        published: list[str] = []
+
+        def all_published() -> bool:
+            for _, body in drain(vhost, QUEUE):
+                event = PredictionLogged.from_message(body)
+                published.extend(d.prediction.prediction_id for d in event.decisions)
+            return len(published) >= len(ids)
+
+        wait_for(all_published, 30, "the held-back events")
+        assert sorted(published) == sorted(ids)
         ready = httpx.get(process.url + "/readyz").json()
         assert ready["status"] == "ready" and ready["checks"]["broker"] == "ok"
     finally:

@@ -160,17 +160,25 @@ def test_inference_swap_under_load_and_bad_version_refused(
         assert record.json()["score"] == prediction["score"]
         assert record.json()["model_version"] == prediction["model_version"]
 
-    # ... and published as prediction_logged, exactly once each, on the real queue
+    # ... and published in prediction_logged (a scoring batch's decisions per message),
+    # exactly once each, on the real queue
     expected = {p["prediction_id"] for p in predictions}
-    wait_for(
-        lambda: message_count(vhost, MONITORING_QUEUE) >= len(expected),
-        30,
-        f"{len(expected)} prediction_logged messages",
-    )
-    messages = drain(vhost, MONITORING_QUEUE)
-    events = [PredictionLogged.from_message(body) for _, body in messages]
-    assert {e.prediction.prediction_id for e in events} == expected
-    assert len(events) == len(expected)
+    messages: list[Any] = []
+    decisions: list[Any] = []
+
+    def all_published() -> bool:
+        batch = drain(vhost, MONITORING_QUEUE)
+        messages.extend(batch)
+        decisions.extend(
+            d for _, body in batch for d in PredictionLogged.from_message(body).decisions
+        )
+        return len(decisions) >= len(expected)
+
+    wait_for(all_published, 30, f"{len(expected)} logged decisions")
+    assert {d.prediction.prediction_id for d in decisions} == expected
+    assert len(decisions) == len(expected)  # none twice
+    assert len(messages) <= len(expected)
     assert all(props.headers.get("traceparent") for props, _ in messages)
-    sample = events[0]
-    assert len(sample.features) == 13 and sample.feature_spec_version == "1"
+    assert all(d.traceparent for d in decisions)
+    sample = PredictionLogged.from_message(messages[0][1])
+    assert len(sample.decisions[0].features) == 13 and sample.feature_spec_version == "1"

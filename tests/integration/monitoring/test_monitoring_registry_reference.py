@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from contracts.datagen import DriftKnob, generate
-from contracts.events.models import PredictionLogged
+from contracts.events.models import LoggedDecision, PredictionLogged
 from contracts.features import transform_many
 from contracts.predictions import PredictionRecord
 from extracted_services.monitoring.monitor import Monitor
@@ -22,22 +22,20 @@ def _log(monitor: Monitor, version: str, n: int, seed: int, drift: DriftKnob | N
     transactions = generate(n, seed=seed, drift=drift, id_prefix=f"m{seed}")
     matrix = transform_many(transactions)
     for i, tx in enumerate(transactions):
-        monitor.record_prediction(
-            PredictionLogged(
-                prediction=PredictionRecord(
-                    prediction_id=str(uuid.uuid4()),
-                    transaction_id=tx.transaction_id,
-                    score=0.02,
-                    decision="approve",
-                    model_version=version,
-                    explanation=[],
-                    created_at=datetime.now(UTC),
-                    transaction=tx,
-                ),
-                features=matrix[i].tolist(),
-                feature_spec_version="1",
-            )
+        decision = LoggedDecision(
+            prediction=PredictionRecord(
+                prediction_id=str(uuid.uuid4()),
+                transaction_id=tx.transaction_id,
+                score=0.02,
+                decision="approve",
+                model_version=version,
+                explanation=[],
+                created_at=datetime.now(UTC),
+                transaction=tx,
+            ),
+            features=matrix[i].tolist(),
         )
+        monitor.record_prediction(PredictionLogged(decisions=[decision], feature_spec_version="1"))
 
 
 def test_reference_of_an_exported_champion_comes_from_the_registry(

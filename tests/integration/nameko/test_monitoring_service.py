@@ -19,6 +19,7 @@ from contracts.datagen import DriftKnob, generate
 from contracts.events.models import (
     DriftDetected,
     FeatureReference,
+    LoggedDecision,
     PredictionLogged,
     TrainingCompleted,
 )
@@ -63,17 +64,21 @@ def _predictions(n: int, seed: int, drift: DriftKnob | None) -> list[PredictionL
     matrix = transform_many(transactions)
     return [
         PredictionLogged(
-            prediction=PredictionRecord(
-                prediction_id=str(uuid.uuid4()),
-                transaction_id=tx.transaction_id,
-                score=0.02,
-                decision="approve",
-                model_version="7",
-                explanation=[],
-                created_at=datetime.now(UTC),
-                transaction=tx,
-            ),
-            features=matrix[i].tolist(),
+            decisions=[
+                LoggedDecision(
+                    prediction=PredictionRecord(
+                        prediction_id=str(uuid.uuid4()),
+                        transaction_id=tx.transaction_id,
+                        score=0.02,
+                        decision="approve",
+                        model_version="7",
+                        explanation=[],
+                        created_at=datetime.now(UTC),
+                        transaction=tx,
+                    ),
+                    features=matrix[i].tolist(),
+                )
+            ],
             feature_spec_version="1",
         )
         for i, tx in enumerate(transactions)

@@ -16,7 +16,12 @@ import pytest
 
 from contracts.datagen import DriftKnob, generate
 from contracts.drift import feature_drift
-from contracts.events.models import FeatureReference, PredictionLogged, TrainingCompleted
+from contracts.events.models import (
+    FeatureReference,
+    LoggedDecision,
+    PredictionLogged,
+    TrainingCompleted,
+)
 from contracts.features import FEATURE_NAMES, transform_many
 from contracts.monitoring import DriftReport, DriftThresholds, DriftWindow
 from contracts.predictions import PredictionRecord
@@ -126,17 +131,21 @@ def _logged(
     scores = np.random.default_rng(seed).beta(1, 30, n)
     return [
         PredictionLogged(
-            prediction=PredictionRecord(
-                prediction_id=str(uuid.uuid4()),
-                transaction_id=tx.transaction_id,
-                score=float(scores[i]),
-                decision="approve",
-                model_version=version,
-                explanation=[],
-                created_at=datetime.now(UTC) - timedelta(seconds=(n - i) * spacing_s),
-                transaction=tx,
-            ),
-            features=matrix[i].tolist(),
+            decisions=[
+                LoggedDecision(
+                    prediction=PredictionRecord(
+                        prediction_id=str(uuid.uuid4()),
+                        transaction_id=tx.transaction_id,
+                        score=float(scores[i]),
+                        decision="approve",
+                        model_version=version,
+                        explanation=[],
+                        created_at=datetime.now(UTC) - timedelta(seconds=(n - i) * spacing_s),
+                        transaction=tx,
+                    ),
+                    features=matrix[i].tolist(),
+                )
+            ],
             feature_spec_version="1",
         )
         for i, tx in enumerate(transactions)

@@ -22,8 +22,10 @@ def test_one_exchange_per_producer_declared_like_nameko() -> None:
 def test_a_queue_triple_per_consumer_and_event() -> None:
     topology = build_topology()
     expected = sum(len(r.consumers) for r in EVENTS)
+    broadcast = sum(len(r.broadcast_to) for r in EVENTS)
     assert len(topology.consumer_queues) == expected
-    assert len(topology.queues) == 3 * expected
+    # A broadcast consumer's delay queues belong to its instances: record queue + DLQ here.
+    assert len(topology.queues) == 3 * (expected - broadcast) + 2 * broadcast
     cq = topology.consumer_queue("legacy_sync", "transactions_ingested")
     assert cq.name == (
         "evt-ingestion-transactions_ingested--legacy_sync.handle_transactions_ingested"
@@ -85,3 +87,23 @@ def test_lookups_by_any_queue_name_and_unknown_names_fail() -> None:
     with pytest.raises(KeyError):
         topology.consumer_queue("legacy_sync", "model_promoted")
     assert handler_method("drift_detected") == "handle_drift_detected"
+
+
+def test_each_instance_of_a_broadcast_consumer_gets_its_own_expiring_queues() -> None:
+    topology = build_topology()
+    shared = topology.consumer_queue("inference", "model_promoted")
+    assert shared.per_instance
+    assert shared.policy().definition == {"max-length": 100, "overflow": "drop-head"}
+    a = topology.instance_queue("inference", "model_promoted", "host-1")
+    b = topology.instance_queue("inference", "model_promoted", "host-2")
+    assert a.name == shared.name + "@host-1" and a.name != b.name
+    assert a.dead_letter_queue == shared.dead_letter_queue  # one parking lot per consumer
+    specs = {q.name: dict(q.arguments) for q in a.queues()}
+    assert specs[a.name] == {"x-expires": 3_600_000}
+    assert specs[a.retry_queue]["x-dead-letter-routing-key"] == a.name
+    assert [(b.queue, b.routing_key) for b in a.bindings()] == [(a.name, "model_promoted")]
+    assert topology.by_queue_name(a.retry_queue) == a
+    with pytest.raises(ValueError, match="not a broadcast consumer"):
+        topology.consumer_queue("training", "transactions_ingested").for_instance("x")
+    with pytest.raises(ValueError, match="instance id"):
+        shared.for_instance("bad name")

@@ -1,0 +1,190 @@
+"""``POST /api/v1/predictions``: the scoring path, as one function and a raw ASGI route.
+
+:func:`predict` is the whole request: media type, parsing and validation, the batcher,
+the answer's JSON. Two doors lead to it. FastAPI's route (``app.py``) documents the
+operation in the service's OpenAPI document and serves it under test clients;
+:class:`FastPredictions` wraps the FastAPI application and takes this one path straight
+from the ASGI server. Why: under load, the FastAPI and Starlette layers (middlewares,
+routing, dependency solving, request and response objects) cost about as much CPU per
+request as parsing, scoring, auditing and publishing the decision together (profiled with
+py-spy; figures in ``docs/performance.md``). Both doors answer the same bytes and the same
+problem documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from contracts.events.envelope import is_traceparent, new_traceparent
+from contracts.features import transform_many
+from contracts.payloads import PayloadError, parse_transactions
+from contracts.predictions import PredictionBatch
+from contracts.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type
+from extracted_services.inference.batcher import BatcherStopped, QueueFull
+from extracted_services.inference.errors import (
+    InferenceError,
+    InvalidRequest,
+    NoModelServing,
+    Overloaded,
+    PayloadTooLarge,
+    ServiceStopping,
+)
+from extracted_services.inference.logs import current_traceparent
+from extracted_services.inference.runtime import Runtime
+from extracted_services.inference.scorer import ScoreJob
+
+logger = logging.getLogger(__name__)
+
+PATH = "/api/v1/predictions"
+MAX_BODY_BYTES = 4 * 1024 * 1024
+_JSON = b"application/json"
+
+
+def check_length(content_length: str | None) -> None:
+    """Refuse a declared body over the limit before reading it."""
+    if content_length is not None and content_length.isdigit():
+        if int(content_length) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+
+
+def check_media_type(content_type: str | None) -> None:
+    mimetype = (content_type or "").split(";")[0].strip().lower()
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise InvalidRequest(
+            f"send the body as application/json (got {mimetype or 'no content type'!r})",
+            status=415,
+            slug="unsupported-media-type",
+            title="Unsupported media type",
+        )
+
+
+async def predict(
+    runtime: Runtime, raw: bytes, content_type: str | None, traceparent: str | None
+) -> bytes:
+    """Score the body's transaction(s); the answer's JSON, or an :class:`InferenceError`."""
+    started = time.perf_counter()
+    current_traceparent.set(traceparent if is_traceparent(traceparent) else new_traceparent())
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    check_media_type(content_type)
+    try:
+        parsed = parse_transactions(raw)
+    except PayloadError as exc:
+        raise InvalidRequest.from_payload_error(exc) from exc
+    if runtime.holder.current is None:
+        reason = runtime.model_error or "no model has been loaded"
+        raise NoModelServing(f"{reason}; promote a model in the registry first")
+    job = ScoreJob(
+        parsed.transactions, transform_many(parsed.transactions), current_traceparent.get()
+    )
+    try:
+        entries = await runtime.batcher.submit(job)
+    except QueueFull as exc:
+        runtime.metrics.overloaded.inc()
+        raise Overloaded(
+            f"too many requests are waiting to be scored ({exc}); retry shortly",
+            runtime.settings.retry_after_s,
+        ) from exc
+    except BatcherStopped as exc:
+        raise ServiceStopping(str(exc)) from exc
+    if parsed.is_batch:
+        body = PredictionBatch(predictions=[e.prediction for e in entries]).model_dump_json()
+    else:
+        body = entries[0].prediction.model_dump_json()
+    runtime.metrics.request_seconds.observe(time.perf_counter() - started)
+    return body.encode()
+
+
+def problem_body(problem: Problem) -> bytes:
+    return problem.model_dump_json(exclude_none=True).encode()
+
+
+def internal_problem(instance: str) -> Problem:
+    return Problem(
+        type=problem_type("internal"),
+        title="Internal error",
+        status=500,
+        detail="The server failed to handle the request; it has been logged.",
+        instance=instance,
+    )
+
+
+Scope = dict[str, Any]
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class FastPredictions:
+    """ASGI: ``POST /api/v1/predictions`` straight to :func:`predict`; all else to ``app``.
+
+    The runtime is the one the wrapped application's lifespan built (``app.state``), so
+    lifespan events pass through unchanged.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = {}
+        for name, value in scope["headers"]:
+            if name in (b"content-type", b"content-length", b"traceparent"):
+                headers[name] = value.decode("latin-1")
+        status, extra = 200, []
+        try:
+            check_length(headers.get(b"content-length"))
+            try:
+                raw = await _read_body(receive)
+            except _BodyTooLarge:
+                raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes") from None
+            body = await predict(
+                self.app.state.runtime,
+                raw,
+                headers.get(b"content-type"),
+                headers.get(b"traceparent"),
+            )
+            content_type = _JSON
+        except InferenceError as exc:
+            status = exc.status
+            body = problem_body(exc.to_problem(PATH))
+            extra = [(k.lower().encode(), v.encode()) for k, v in exc.headers().items()]
+            content_type = PROBLEM_CONTENT_TYPE.encode()
+        except Exception:  # noqa: BLE001 - answered as a problem, never a traceback
+            logger.exception("unhandled error on POST %s", PATH)
+            status, body = 500, problem_body(internal_problem(PATH))
+            content_type = PROBLEM_CONTENT_TYPE.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", content_type),
+                    (b"content-length", str(len(body)).encode()),
+                    *extra,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
