@@ -104,7 +104,11 @@ class AuditDatabase:
         self.url = normalise_url(url)
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        # A pre-ping finds dead server connections; a SQLite file has none (it would cost a
+        # query per checkout).
+        self.engine: Engine = create_engine(
+            self.url, pool_pre_ping=not self.url.startswith("sqlite")
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

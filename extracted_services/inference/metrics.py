@@ -35,6 +35,12 @@ class Metrics:
             buckets=_BATCH_BUCKETS,
             registry=r,
         )
+        self.audit_group_batches = Histogram(
+            "inference_audit_group_batches",
+            "Scored batches per audit transaction (group commit).",
+            buckets=_BATCH_BUCKETS,
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "inference_queue_depth_requests", "Requests waiting to be scored.", registry=r
         )
@@ -53,7 +59,10 @@ class Metrics:
             registry=r,
         )
         self.events_published = Counter(
-            "inference_events_published_total", "prediction_logged events published.", registry=r
+            "inference_events_published_total",
+            "prediction_logged messages published (each carries one audit transaction's "
+            "decisions).",
+            registry=r,
         )
         self.promotions = Counter(
             "inference_model_promotions_received_total",

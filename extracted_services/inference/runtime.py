@@ -2,7 +2,8 @@
 
 Three single-thread executors keep the event loop free and the work ordered: ``score``
 runs forward passes (one batch at a time, ``torch.set_num_threads`` threads), ``audit``
-writes each batch's audit rows and outbox rows in one transaction, ``model-load`` loads
+writes audit rows and outbox rows in one transaction per group of batches (group commit:
+batches that wait while a write runs go together into the next), ``model-load`` loads
 and checks candidate versions without stalling scoring.
 """
 
@@ -20,6 +21,7 @@ from contracts.messaging import OutgoingMessage
 from extracted_services.inference.audit import AuditDatabase, AuditEntry
 from extracted_services.inference.batcher import MicroBatcher
 from extracted_services.inference.errors import NoModelServing
+from extracted_services.inference.group_commit import GroupCommitter
 from extracted_services.inference.hotswap import HotSwapper, ModelHolder, Refusal, SwapOutcome
 from extracted_services.inference.metrics import Metrics
 from extracted_services.inference.registry import RegistryLoader, ServedModel
@@ -72,6 +74,14 @@ class Runtime:
             complete=self._complete,
             on_batch=self.metrics.batch_rows.observe,
             on_depth=self.metrics.queue_depth.set,
+        )
+        self.audit_writer: GroupCommitter[AuditEntry, list[OutgoingMessage] | None] = (
+            GroupCommitter(
+                self._store,
+                self._audit_pool,
+                on_committed=self._committed,
+                on_group=self.metrics.audit_group_batches.observe,
+            )
         )
         self.outlet: EventOutlet | None = None
         #: Readiness of the broker side: "ok", "disabled" or why not (set by messaging).
@@ -137,12 +147,15 @@ class Runtime:
 
     async def _complete(self, jobs: list[ScoreJob], results: list[list[AuditEntry]]) -> None:
         entries = [entry for per_job in results for entry in per_job]
-        outlet = self.outlet
-        loop = asyncio.get_running_loop()
-        staged = await loop.run_in_executor(
-            self._audit_pool, self.db.store, entries, outlet.stage if outlet else None
-        )
-        if outlet is not None:
-            outlet.committed(staged or [])
+        await self.audit_writer.write(entries)
         for entry in entries:
             self.metrics.predictions.labels(entry.prediction.decision.value).inc()
+
+    def _store(self, entries: list[AuditEntry]) -> list[OutgoingMessage] | None:
+        """One audit transaction (on the audit thread) with the staged events."""
+        outlet = self.outlet
+        return self.db.store(entries, outlet.stage if outlet else None)
+
+    def _committed(self, staged: list[OutgoingMessage] | None) -> None:
+        if self.outlet is not None and staged:
+            self.outlet.committed(staged)

@@ -10,7 +10,7 @@ import logging
 
 import uvicorn
 
-from extracted_services.ingestion.app import create_app
+from extracted_services.ingestion.app import serve_app
 from extracted_services.ingestion.observability import configure_logging
 from extracted_services.ingestion.settings import Settings
 
@@ -22,13 +22,14 @@ def main() -> None:
     configure_logging(settings.log_json, settings.log_level)
     logger.info("ingestion listening on http://%s:%s", settings.host, settings.port)
     uvicorn.run(
-        create_app(settings),
+        serve_app(settings),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
         http="httptools",
         log_config=None,
         access_log=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from extracted_services.ingestion import api
+from extracted_services.ingestion.endpoint import FastTransactions
 from extracted_services.ingestion.errors import install_error_handlers
-from extracted_services.ingestion.observability import trace_id_of, trace_id_var
 from extracted_services.ingestion.runtime import Runtime
 from extracted_services.ingestion.settings import Settings
 
@@ -36,16 +36,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-
-    @app.middleware("http")
-    async def _trace(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        token = trace_id_var.set(trace_id_of(request.headers.get("traceparent")))
-        try:
-            return await call_next(request)
-        finally:
-            trace_id_var.reset(token)
-
     app.include_router(api.router)
     return app
+
+
+def serve_app(settings: Settings | None = None) -> FastTransactions:
+    """What the ASGI server runs: the service with its direct ingestion path (which also
+    binds each request's trace id for the log lines)."""
+    return FastTransactions(create_app(settings))

@@ -77,8 +77,12 @@ class Database:
         self.url = normalise_url(url)
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, pool_pre_ping=True, pool_size=10)
-        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_sqlite = self.url.startswith("sqlite")
+        # A pre-ping finds dead server connections; a SQLite file has none (it costs a
+        # query per checkout there).
+        self.engine: Engine = create_engine(
+            self.url, pool_pre_ping=not self.is_sqlite, pool_size=10
+        )
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

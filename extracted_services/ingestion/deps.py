@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from extracted_services.ingestion.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """Async on purpose: FastAPI runs a sync dependency on its thread pool, one hop per call."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -6,7 +6,8 @@ Built and closed by the app's lifespan; handlers reach it through ``deps.py``.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from extracted_services.ingestion.db import Database
 from extracted_services.ingestion.messaging import Messaging
@@ -20,6 +21,13 @@ class Runtime:
     db: Database
     metrics: Metrics
     messaging: Messaging
+    #: The threads that store transactions, off the event loop: one on SQLite (writers
+    #: queue here, not in SQLite's busy-retry loop), a few on PostgreSQL.
+    writer: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        threads = 1 if self.db.is_sqlite else 4
+        self.writer = ThreadPoolExecutor(threads, thread_name_prefix="ingest")
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -33,5 +41,6 @@ class Runtime:
         return cls(settings, db, metrics, messaging)
 
     async def close(self) -> None:
+        self.writer.shutdown(wait=True)
         await self.messaging.close()
         self.db.dispose()

@@ -11,9 +11,9 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from contracts.events.models import DriftDetected, PredictionLogged, TrainingCompleted
 from contracts.messaging import SyncPublisher, encode
@@ -27,12 +27,16 @@ from extracted_services.monitoring.detector import (
 from extracted_services.monitoring.metrics import Metrics
 from extracted_services.monitoring.registry import registry_reference
 from extracted_services.monitoring.settings import Settings
-from extracted_services.monitoring.store import Database, as_utc, predictions, references
+from extracted_services.monitoring.store import (
+    Database,
+    as_utc,
+    ignore_duplicates,
+    predictions,
+    references,
+    stored_prediction_ids,
+)
 
 logger = logging.getLogger(__name__)
-
-#: Rows per multi-row INSERT: six bound values each stays far below SQLite's limit.
-_ROWS_PER_STATEMENT = 1000
 
 
 def drift_alarm(report: DriftReport) -> DriftDetected:
@@ -66,7 +70,7 @@ class Monitor:
         """Add the decisions of several events in one statement and one commit; returns how
         many were new (a redelivered prediction id, in the batch or stored, adds nothing)."""
         received_at = datetime.now(UTC)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "prediction_id": d.prediction.prediction_id,
                 "model_version": d.prediction.model_version,
@@ -80,14 +84,15 @@ class Monitor:
         ]
         if not rows:
             return 0
+        unique = list(_first_per_key(rows, "prediction_id").items())
         with self.db.session() as session:
-            dialect = session.get_bind().dialect.name
-            insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            added = 0
-            for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-                chunk = rows[start : start + _ROWS_PER_STATEMENT]
-                statement = insert_fn(predictions).values(chunk).on_conflict_do_nothing()
-                added += int(getattr(session.execute(statement), "rowcount", 0) or 0)
+            stored = stored_prediction_ids(session, [pid for pid, _ in unique])
+            fresh = [row for pid, row in unique if pid not in stored]
+            if fresh:
+                # One executemany (compiled once, cached); a concurrent insert of the same
+                # id is ignored, as a redelivery is.
+                session.execute(ignore_duplicates(session, predictions), fresh)
+        added = len(fresh)
         if added:
             self.metrics.predictions.inc(added)
         return added
@@ -248,3 +253,11 @@ class Monitor:
             self._thread.join(timeout)
         if self.relay is not None:
             self.relay.stop(timeout)
+
+
+def _first_per_key(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    """One row per ``key`` value, the first one (a repeat later in a batch is ignored)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        out.setdefault(str(row[key]), row)
+    return out

@@ -8,7 +8,7 @@ is stored once per model version (the last ``training_completed`` wins).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,9 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.messaging import Outbox, ProcessedEvents, outbox_table, processed_events_table
@@ -91,6 +93,24 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def ignore_duplicates(session: Session, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for this session's database."""
+    insert_fn = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    return insert_fn(table).on_conflict_do_nothing()
+
+
+def stored_prediction_ids(session: Session, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` are in the log already (indexed look-ups, 500 at a time)."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        query = select(predictions.c.prediction_id).where(predictions.c.prediction_id.in_(chunk))
+        found.update(session.scalars(query))
+    return found
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -66,8 +66,6 @@ training_runs = Table(
 )
 
 processed = processed_events_table(metadata)
-#: Rows per multi-row INSERT: five bound values each stays far below SQLite's limit.
-_ROWS_PER_STATEMENT = 1000
 outbox_rows = outbox_table(metadata)
 
 
@@ -134,7 +132,7 @@ def add_transactions(
     )
     if len(arrivals) != len(batch):
         raise ValueError("one received_at per transaction, or one for all")
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "transaction_id": tx.transaction_id,
             "occurred_at": tx.timestamp.astimezone(UTC),
@@ -144,14 +142,21 @@ def add_transactions(
         }
         for tx, arrival in zip(batch, arrivals, strict=True)
     ]
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    added = 0
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        result = session.execute(insert_fn(transactions).values(chunk).on_conflict_do_nothing())
-        added += int(getattr(result, "rowcount", 0) or 0)
-    return added
+    unique = list(_first_per_key(rows, "transaction_id").items())
+    stored: set[str] = set()
+    for start in range(0, len(unique), 500):
+        chunk = [tid for tid, _ in unique[start : start + 500]]
+        query = select(transactions.c.transaction_id).where(
+            transactions.c.transaction_id.in_(chunk)
+        )
+        stored.update(session.scalars(query))
+    fresh = [row for tid, row in unique if tid not in stored]
+    if fresh:
+        # One executemany (compiled once); a concurrent insert of an id is ignored.
+        dialect = session.get_bind().dialect.name
+        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        session.execute(insert_fn(transactions).on_conflict_do_nothing(), fresh)
+    return len(fresh)
 
 
 def count_transactions(session: Session, params: TrainingRunRequest | None = None) -> int:
@@ -191,3 +196,11 @@ def labelled_rows(
         (Transaction.model_validate_json(payload), bool(label), as_utc(when))
         for payload, label, when in session.execute(query)
     ]
+
+
+def _first_per_key(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    """One row per ``key`` value, the first one (a repeat later in a batch is ignored)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        out.setdefault(str(row[key]), row)
+    return out
