@@ -118,9 +118,10 @@ for db in "${PG_DATABASES[@]}"; do
     {
       echo "PostgreSQL refused the kit's password login (role $PG_ROLE, database $db, 127.0.0.1:5432):"
       echo "  $error"
-      echo "The credentials are in $cred_file. pg_hba.conf needs a 'host' line for 127.0.0.1/32"
-      echo "that accepts a password (Debian's default: scram-sha-256). Delete $cred_file and run"
-      echo "\`make services\` again to set a new password."
+      echo "pg_hba.conf needs a 'host' line for 127.0.0.1/32 that accepts a password (Debian's"
+      echo "default: scram-sha-256); the kit never changes it. The credentials are in"
+      echo "  $cred_file"
+      echo "(delete that file and run \`make services\` again to set a new password)."
     } >&2
     exit 1
   fi
