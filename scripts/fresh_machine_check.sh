@@ -28,7 +28,11 @@ podman_() {
 log() { printf '[fresh-machine] %s\n' "$*"; }
 
 nft_tables() { nft list tables 2>/dev/null | sed 's/^table //' | sort; }
+exec 3>&1 4>&2   # the script's own output, for the clean-up (see there)
 cleanup() {
+  trap '' INT TERM   # a second signal must not cut the clean-up short
+  # a signal can land while a command's output is redirected to its log: write to ours
+  exec 1>&3 2>&4
   podman_ rm -f "$name" >/dev/null 2>&1
   podman_ rmi -f "$image" >/dev/null 2>&1
   rm -rf "$work/storage" "$work/runroot" "$work/rootfs" "$work/rootfs.tar" "$work/src"
@@ -36,7 +40,8 @@ cleanup() {
   # chains), never a table that was there before the check started
   if [ -f "$work/nft-before.txt" ]; then
     nft_tables | comm -13 "$work/nft-before.txt" - | while read -r family table; do
-      if nft list table "$family" "$table" 2>/dev/null | grep -qi netavark; then
+      listing=$(nft list table "$family" "$table" 2>/dev/null)   # (no grep -q: pipefail)
+      if [[ $listing == *NETAVARK* ]]; then
         nft delete table "$family" "$table" && log "removed nftables table $family $table"
       fi
     done
@@ -63,8 +68,9 @@ mirror=$(grep -rhE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d
 log "debootstrap bookworm from $mirror"
 debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$out/debootstrap.log" 2>&1 \
   || { echo "debootstrap failed; see $out/debootstrap.log" >&2; exit 2; }
-tar -C "$work/rootfs" -cf "$work/rootfs.tar" . && podman_ import "$work/rootfs.tar" "$image" >/dev/null \
-  || { echo "podman import failed" >&2; exit 2; }
+tar -C "$work/rootfs" -cf "$work/rootfs.tar" . \
+  && podman_ import "$work/rootfs.tar" "$image" >"$out/import.log" 2>&1 \
+  || { echo "podman import failed; see $out/import.log" >&2; exit 2; }
 rm -rf "$work/rootfs" "$work/rootfs.tar"
 
 # --- the container ----------------------------------------------------------------------
@@ -88,6 +94,8 @@ podman_ run -d --name "$name" --init \
   -v "$work/src:/src:ro" "${mounts[@]}" "$image" sleep infinity >/dev/null \
   || { echo "podman run failed" >&2; exit 2; }
 podman_ cp /etc/apt/. "$name:/etc/apt/" 2>/dev/null
+# (the folder update-ca-certificates reads; minbase has no ca-certificates package yet)
+podman_ exec "$name" mkdir -p /usr/local/share/ca-certificates
 for cert in /usr/local/share/ca-certificates/*; do
   [ -f "$cert" ] && podman_ cp "$cert" "$name:/usr/local/share/ca-certificates/"
 done
@@ -95,7 +103,7 @@ log "preparing the container (python3, make, git; nothing else)"
 podman_ exec "$name" bash -c '
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq python3 python3-venv python3-pip make git \
-    ca-certificates curl >/dev/null && update-ca-certificates >/dev/null || exit 1
+    ca-certificates curl >/dev/null && update-ca-certificates || exit 1
   for port in 5672 5432; do
     if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
       echo "CONTAMINATED: something answers on 127.0.0.1:$port inside"; exit 1
