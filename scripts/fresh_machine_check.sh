@@ -84,6 +84,8 @@ command -v pip >/dev/null && pip_=(pip)
 while read -r f; do mounts+=(-v "$f:$f:ro"); done < <(
   "${pip_[@]}" config debug 2>/dev/null | sed -n 's/^ *\(\/[^ ]*\), exists: True$/\1/p')
 while read -r d; do
+  d=${d%/}
+  [[ $d == */simple ]] && d=$(dirname "$d")   # a local index links to ../../files/ next to it
   [[ -e $d && $d != /etc/ssl* ]] && mounts+=(-v "$d:$d:ro")
 done < <("${pip_[@]}" config list 2>/dev/null | grep -oE "(file://)?/[^' ]+" | sed 's|^file://||' | sort -u)
 [ -d /etc/xdg/pip ] && mounts+=(-v /etc/xdg/pip:/etc/xdg/pip:ro)
@@ -109,6 +111,7 @@ podman_ exec "$name" bash -c '
       echo "CONTAMINATED: something answers on 127.0.0.1:$port inside"; exit 1
     fi
   done
+  echo "extra CA certificates: $(ls /usr/local/share/ca-certificates | tr "\n" " ")"
   git config --global --add safe.directory "*"
   mkdir -p /work && git clone -q /src /work/repo && cd /work/repo && git log -1 --oneline
 ' >"$out/setup.log" 2>&1 || { echo "container set-up failed; see $out/setup.log" >&2; tail -5 "$out/setup.log" >&2; exit 2; }
