@@ -95,6 +95,8 @@ podman_ run -d --name "$name" --init \
   --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
   -v "$work/src:/src:ro" "${mounts[@]}" "$image" sleep infinity >/dev/null \
   || { echo "podman run failed" >&2; exit 2; }
+# apt's sources as here (debootstrap's own sources.list would name the mirror twice)
+[ -e /etc/apt/sources.list ] || podman_ exec "$name" rm -f /etc/apt/sources.list
 podman_ cp /etc/apt/. "$name:/etc/apt/" 2>/dev/null
 # (the folder update-ca-certificates reads; minbase has no ca-certificates package yet)
 podman_ exec "$name" mkdir -p /usr/local/share/ca-certificates
