@@ -41,10 +41,16 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy contracts legacy_monolith strangler_proxy extracted_services migration_playbook
 
+# The tests' PostgreSQL: TEST_POSTGRES_URL if set, else the one `services` wrote to the
+# per-user credentials file (the kit's own role; see scripts/ensure_services.sh). Read in the
+# recipe, after `services` has run.
+PG_ENV_FILE = $${XDG_CONFIG_HOME:-$$HOME/.config}/ai-migration-kit/postgres.env
+TEST_PG_ENV = export TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(sed -n 's/^TEST_POSTGRES_URL=//p' "$(PG_ENV_FILE)" 2>/dev/null)}"
+
 test: venv services lint typecheck
-	$(BIN)/python -m pytest tests
+	@$(TEST_PG_ENV); set -x; $(BIN)/python -m pytest tests
 	# nameko needs eventlet's monkey-patching: its own process, never the main one.
-	KIT_NAMEKO_TESTS=1 $(BIN)/python -m pytest -p no:pact tests/integration/nameko
+	@$(TEST_PG_ENV); set -x; KIT_NAMEKO_TESTS=1 $(BIN)/python -m pytest -p no:pact tests/integration/nameko
 
 # Regenerate the contract documents (OpenAPI v1, event schemas) from the models and
 # re-record the HTTP pact from the consumer tests; then `kit contracts compat` says whether

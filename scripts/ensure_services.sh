@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the outside components the kit talks to are installed and running on this
 # machine: RabbitMQ (with its management plugin, which nameko's test helpers need),
-# PostgreSQL (database `test`) and Debian's chromium (the migration report's browser test).
+# PostgreSQL (with the kit's own role and databases) and Debian's chromium (the migration
+# report's browser test).
 # Idempotent and quick when everything is already up.
 set -euo pipefail
 
@@ -46,11 +47,87 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not accepting connections on 127.0.0.1:5432" >&2; exit 1; }
-if ! as_root su postgres -c "psql -tAc \"select 1 from pg_database where datname='test'\"" 2>/dev/null | grep -q 1; then
-  log "creating database test"
-  as_root su postgres -c "createdb test" || true
+
+# The kit's own role and databases. Debian's pg_hba.conf asks for a password
+# (scram-sha-256) on 127.0.0.1 and pg_isready says "up" without logging in, so the kit
+# logs in as its own role with a random password; pg_hba.conf is never touched. The URLs
+# go to a per-user file outside the repository (0600) that every clone of the kit on this
+# machine shares: a password that works is kept, never rotated under another clone's feet.
+PG_ROLE=aikit
+PG_DATABASES=(aikit_test aikit_demo)
+cred_dir="${XDG_CONFIG_HOME:-$HOME/.config}/ai-migration-kit"
+cred_file="$cred_dir/postgres.env"
+mkdir -p "$cred_dir" && chmod 700 "$cred_dir"
+exec 9>"$cred_dir/.postgres.lock"
+flock 9   # two clones setting up at once must not set two different passwords
+
+pg_login() {  # pg_login PASSWORD DATABASE: a real password login over TCP; prints the error
+  PGPASSWORD="$1" PGCONNECT_TIMEOUT=5 psql -X -q -tA -h 127.0.0.1 -p 5432 -U "$PG_ROLE" -d "$2" \
+    -c 'select 1' 2>&1 >/dev/null
+}
+pg_superuser() {  # SQL on stdin, as the postgres OS user over the unix socket (peer auth)
+  as_root su postgres -c 'cd / && exec psql -X -q -tA -v ON_ERROR_STOP=1 -d postgres'
+}
+pg_url() { printf 'postgresql://%s:%s@127.0.0.1:5432/%s' "$PG_ROLE" "$1" "$2"; }
+
+password=""
+if [ -f "$cred_file" ]; then
+  password=$(sed -n "s|^TEST_POSTGRES_URL=postgresql://$PG_ROLE:\([^@]*\)@.*|\1|p" "$cred_file")
 fi
-log "PostgreSQL is up at 127.0.0.1:5432 (database test)"
+password_ok=0
+missing=()
+if [ -n "$password" ] && pg_login "$password" postgres >/dev/null; then
+  password_ok=1
+  for db in "${PG_DATABASES[@]}"; do pg_login "$password" "$db" >/dev/null || missing+=("$db"); done
+fi
+if [ "$password_ok" -eq 0 ] || [ "${#missing[@]}" -gt 0 ]; then
+  role_exists=$(echo "select 1 from pg_roles where rolname = '$PG_ROLE'" | pg_superuser)
+  if [ "$password_ok" -eq 0 ]; then
+    password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')   # hex: safe in a URL
+    if [ "$role_exists" = 1 ]; then
+      log "setting a new password for PostgreSQL role $PG_ROLE (stored one missing or refused)"
+      verb=ALTER
+    else
+      log "creating PostgreSQL role $PG_ROLE"
+      verb=CREATE
+    fi
+    # echo is a builtin: the password never shows up in a process list
+    echo "$verb ROLE $PG_ROLE WITH LOGIN CREATEDB PASSWORD '$password'" | pg_superuser
+  fi
+  for db in "${PG_DATABASES[@]}"; do
+    owner=$(echo "select pg_get_userbyid(datdba) from pg_database where datname = '$db'" | pg_superuser)
+    if [ -z "$owner" ]; then
+      log "creating database $db (owner $PG_ROLE)"
+      echo "CREATE DATABASE $db OWNER $PG_ROLE" | pg_superuser
+    elif [ "$owner" != "$PG_ROLE" ]; then
+      log "database $db: owner $owner -> $PG_ROLE"
+      echo "ALTER DATABASE $db OWNER TO $PG_ROLE" | pg_superuser
+    fi
+  done
+fi
+wanted="# The ai-migration-kit's own PostgreSQL role; written by scripts/ensure_services.sh.
+KIT_POSTGRES_URL=$(pg_url "$password" aikit_demo)
+TEST_POSTGRES_URL=$(pg_url "$password" aikit_test)"
+if [ ! -f "$cred_file" ] || [ "$(cat "$cred_file")" != "$wanted" ]; then
+  (umask 077 && printf '%s\n' "$wanted" > "$cred_file.tmp") && mv -f "$cred_file.tmp" "$cred_file"
+  log "wrote $cred_file"
+fi
+chmod 600 "$cred_file"
+for db in "${PG_DATABASES[@]}"; do
+  if ! error=$(pg_login "$password" "$db"); then
+    {
+      echo "PostgreSQL refused the kit's password login (role $PG_ROLE, database $db, 127.0.0.1:5432):"
+      echo "  $error"
+      echo "pg_hba.conf needs a 'host' line for 127.0.0.1/32 that accepts a password (Debian's"
+      echo "default: scram-sha-256); the kit never changes it. The credentials are in"
+      echo "  $cred_file"
+      echo "(delete that file and run \`make services\` again to set a new password)."
+    } >&2
+    exit 1
+  fi
+done
+exec 9>&-
+log "PostgreSQL is up at 127.0.0.1:5432 (role $PG_ROLE, databases ${PG_DATABASES[*]}; credentials in $cred_file)"
 
 # --- Chromium (headless, for tests/e2e/report) --------------------------------------------
 if [ ! -x /usr/bin/chromium ]; then

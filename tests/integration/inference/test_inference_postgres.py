@@ -4,13 +4,10 @@ decisions stored and read back, and the backfill copying into it."""
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from contracts.datagen import generate
@@ -18,20 +15,15 @@ from extracted_services.inference.audit import AuditDatabase
 from migration_playbook.backfill import backfill_audit
 from tests.inference_fixtures import Monolith, Registry
 from tests.integration.inference._support import start_service
+from tests.postgres_support import fresh_schema
 
-PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture()
 def pg_url() -> Iterator[str]:
-    schema = f"inference_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema("inference") as url:
+        yield url
 
 
 def test_inference_audit_on_postgres(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from migration_playbook.runner.process import ManagedProcess, free_port
 from tests.amqp_support import fresh_vhost
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+from tests.postgres_support import fresh_schema
 
 
 @pytest.fixture()
@@ -22,19 +19,13 @@ def vhost() -> Iterator[str]:
         yield uri
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def ingestion_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ingestion.db'}"
         return
-    schema = f"ingestion_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_ADMIN}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema("ingestion") as url:
+        yield url
 
 
 @dataclass

@@ -1,22 +1,19 @@
 """The real monolith app on a fresh database per test, on SQLite and on PostgreSQL.
 
-PostgreSQL: every test gets its own schema in the ``test`` database (selected with the
-``search_path`` connection option, so the monolith's own URL handling is exercised), dropped
-with CASCADE afterwards. ``TEST_POSTGRES_URL`` overrides the server; an unreachable server
-fails the test, it is never skipped.
+PostgreSQL: every test gets its own schema in the test database (``tests/postgres_support``:
+``TEST_POSTGRES_URL``, else the kit's credentials file), selected with the ``search_path``
+connection option so the monolith's own URL handling is exercised, dropped with CASCADE
+afterwards. An unreachable server fails the test, it is never skipped.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -28,27 +25,9 @@ from legacy_monolith import create_app
 from legacy_monolith.ml.trainer import TrainingResult, train_model
 from legacy_monolith.settings import Settings
 from tests.integration.legacy_monolith._support import AppFactory
+from tests.postgres_support import fresh_schema
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MODEL_SEED = 11  # the generator seed of the shared model's training data
-
-
-def _libpq_url(url: str) -> str:
-    for prefix in ("postgresql+psycopg://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix) :]
-    return url
-
-
-def _admin() -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL at {POSTGRES_URL} is unreachable: {exc}. Start it "
-            "(`make services`) or point TEST_POSTGRES_URL at a server with a `test` database.",
-            pytrace=False,
-        )
 
 
 @pytest.fixture(
@@ -59,15 +38,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'monolith.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:20]}"
-    with _admin() as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with _admin() as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema("t") as url:
+        yield url
 
 
 @pytest.fixture
