@@ -263,17 +263,35 @@ def step(
     out_dir: Path,
     token: str | None,
 ) -> list[Point]:
-    """Step the offered rate up until a point fails; returns every measured point."""
+    """Step the offered rate up until a point fails, then halve the gap between the last
+    rate that passed and the first that failed ``args.refine`` times (so a coarse step
+    does not understate either side); returns every measured point."""
     print(f"{target}, {scenario}:", flush=True)
-    points = []
-    for rate in rates:
+    points: list[Point] = []
+
+    def run(rate: float) -> Point:
         point = measure(
             ctx, base_url, target, scenario, rate, args.duration, args.p99_ms, out_dir, token
         )
         show(point)
         points.append(point)
-        if not point.ok:
+        return point
+
+    passed, failed = 0.0, 0.0
+    for rate in rates:
+        if run(rate).ok:
+            passed = rate
+        else:
+            failed = rate
             break
+    for _ in range(args.refine if failed and len(rates) > 1 else 0):
+        middle = round((passed + failed) / 2 / 10) * 10
+        if middle in (passed, failed):
+            break
+        if run(middle).ok:
+            passed = middle
+        else:
+            failed = middle
     return points
 
 
@@ -423,6 +441,9 @@ def main() -> None:
         "--phases", default="0,5", help="which phases to measure (phase 5 always starts from 0)"
     )
     parser.add_argument("--p99-ms", type=float, default=250.0)
+    parser.add_argument(
+        "--refine", type=int, default=2, help="bisections between the last pass and first fail"
+    )
     parser.add_argument("--quick", action="store_true", help="8 s points, 2 worker counts")
     parser.add_argument("--keep", action="store_true", help="keep the workdir for inspection")
     args = parser.parse_args()
