@@ -11,7 +11,15 @@ bounded in count and time, on a throw-away vhost that is deleted afterwards).
 3. end to end: ``python -m extracted_services.ingestion`` and ``python -m
    legacy_monolith.sync`` for real, HTTP batches in, until the monolith's database holds
    every transaction; latency = monolith ``ingested_at`` (taken in the sync's commit
-   transaction) minus the client's 202 time, per transaction.
+   transaction) minus the client's 202 time, per transaction;
+4. the consumers (``--consumers-only`` runs just these): monitoring's ``prediction_logged``
+   and training's ``transactions_ingested`` consumers, each the real nameko service in a
+   process of its own (one process = one core), on a fresh vhost and SQLite file per
+   measurement; the queue is pre-filled, then the process starts and drains it; wall time
+   and the process's CPU time run from its first consumed message until every event is
+   stored (start-up excluded).
+
+    .venv/bin/python benchmarks/event_throughput.py --consumers-only [--consumer-events N]
 """
 
 from __future__ import annotations
@@ -20,7 +28,10 @@ import argparse
 import asyncio
 import json
 import os
+import signal
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +49,11 @@ import uvloop  # noqa: E402
 from sqlalchemy import MetaData, create_engine, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
+from contracts.datagen import generate  # noqa: E402
 from contracts.events import TransactionsIngested  # noqa: E402
+from contracts.events.envelope import new_traceparent  # noqa: E402
+from contracts.events.models import LoggedDecision, PredictionLogged  # noqa: E402
+from contracts.features import transform_many  # noqa: E402
 from contracts.messaging import (  # noqa: E402
     AsyncPublisher,
     Management,
@@ -52,6 +67,8 @@ from contracts.messaging import (  # noqa: E402
     outbox_table,
 )
 from contracts.messaging.publisher_sync import publish_on  # noqa: E402
+from contracts.predictions import PredictionRecord  # noqa: E402
+from contracts.scoring import top_attributions  # noqa: E402
 from contracts.transactions import Transaction  # noqa: E402
 from migration_playbook.runner.process import ManagedProcess, free_port  # noqa: E402
 
@@ -269,19 +286,228 @@ def end_to_end(
         sync.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--per-request", type=int, default=50)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument(
-        "--paced-rps", type=float, default=20.0, help="requests/s of the fixed-rate run"
+# -- 4. the consumers ------------------------------------------------------------------------
+#: ``run_path`` name of the consumer process: it runs a nameko container, so eventlet must
+#: patch before anything imports socket or threading (see extracted_services/*/__main__.py).
+CHILD = "__consumer_child__"
+CHILD_BOOT = (
+    "import eventlet; eventlet.monkey_patch(); import runpy, sys; "
+    f"runpy.run_path(sys.argv[1], run_name={CHILD!r})"
+)
+CONSUMER_TARGET = 2000.0  # events/s on one core
+
+
+def consumer_child(kind: str, uri: str, database: str, port: str) -> None:
+    """The consumer process: the real service in a nameko container until SIGTERM."""
+    import eventlet
+    from nameko.containers import ServiceContainer
+
+    config: dict[str, Any] = {"AMQP_URI": uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}
+    service: Any
+    if kind == "monitoring":
+        from extracted_services.monitoring.service import MonitoringService
+        from extracted_services.monitoring.settings import Settings as MonitoringSettings
+
+        service = MonitoringService
+        config["MONITORING_SETTINGS"] = MonitoringSettings(database_url=f"sqlite:///{database}")
+    else:
+        from extracted_services.training.service import TrainingService
+        from extracted_services.training.settings import Settings as TrainingSettings
+
+        service = TrainingService
+        # Consuming never asks MLflow: a tracking URI nothing answers on.
+        config["TRAINING_SETTINGS"] = TrainingSettings(
+            database_url=f"sqlite:///{database}",
+            mlflow_tracking_uri=f"http://127.0.0.1:{free_port()}",
+        )
+    container = ServiceContainer(service, config=config)
+    signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(container.stop))
+    container.start()
+    container.wait()
+
+
+def prediction_messages(n: int, per_message: int, seed: int) -> list[OutgoingMessage]:
+    """``prediction_logged`` v2 as inference sends them (top attributions, traceparent);
+    the generated transactions are reused past 20,000 decisions, prediction ids never."""
+    pool = generate(min(n * per_message, 20_000), seed=seed, id_prefix=f"bench{seed}")
+    matrix = transform_many(pool)
+    features = matrix.tolist()
+    now = datetime.now(UTC)
+    out = []
+    for e in range(n):
+        decisions = []
+        for k in range(e * per_message, (e + 1) * per_message):
+            i = k % len(pool)
+            record = PredictionRecord(
+                prediction_id=str(uuid.uuid4()),
+                transaction_id=pool[i].transaction_id,
+                score=(i % 97) / 100,
+                decision="approve",
+                model_version="7",
+                explanation=top_attributions(matrix[i], matrix[i] * 0.1),
+                created_at=now,
+                transaction=pool[i],
+            )
+            decisions.append(
+                LoggedDecision(
+                    prediction=record, features=features[i], traceparent=new_traceparent()
+                )
+            )
+        out.append(encode(PredictionLogged(decisions=decisions, feature_spec_version="1")))
+    return out
+
+
+def ingested_messages(n: int, seed: int) -> list[OutgoingMessage]:
+    """``transactions_ingested`` with one generated transaction each."""
+    now = datetime.now(UTC)
+    return [
+        encode(TransactionsIngested(ingested_at=now, transactions=[t]))
+        for t in generate(n, seed=seed, id_prefix=f"bench{seed}")
+    ]
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, every thread (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ready_count(channel: Any, queue: str) -> int:
+    return int(channel.queue_declare(queue, passive=True).method.message_count)
+
+
+def drain_backlog(
+    kind: str,
+    event_type: str,
+    messages: list[OutgoingMessage],
+    items: int,
+    folder: Path,
+    timeout_s: float,
+) -> dict[str, float]:
+    """Pre-fill the consumer's queue on a fresh vhost, start the consumer process, and
+    time it (wall and CPU) from its first delivery until all ``items`` rows are stored."""
+    queue = build_topology().consumer_queue(kind, event_type).name
+    database = folder / f"{kind}.db"
+    # The stored-rows probe: monitoring may prune its log (max(id) survives), training not.
+    probe = (
+        "SELECT coalesce(max(id), 0) FROM predictions"
+        if kind == "monitoring"
+        else "SELECT count(*) FROM transactions"
     )
-    args = parser.parse_args()
+    n = len(messages)
+    with vhost() as uri:
+        uvloop.run(pipelined(uri, messages))
+        connection = pika.BlockingConnection(pika.URLParameters(uri))
+        channel = connection.channel()
+        assert ready_count(channel, queue) == n, "the queue was not pre-filled"
+        log = (folder / f"{kind}.log").open("wb")
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                CHILD_BOOT,
+                __file__,
+                kind,
+                uri,
+                str(database),
+                str(free_port()),
+            ],
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        print(f"  [{kind}: pid {child.pid}, {n} messages queued]", file=sys.stderr, flush=True)
+        try:
+            launched = time.perf_counter()
+            deadline = launched + 120
+            while ready_count(channel, queue) == n:
+                assert child.poll() is None and time.perf_counter() < deadline, "never consumed"
+                time.sleep(0.005)
+            started, cpu_started = time.perf_counter(), cpu_seconds(child.pid)
+            connection.close()
+            db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+            deadline = started + timeout_s
+            stored = 0
+            while stored < items and time.perf_counter() < deadline and child.poll() is None:
+                time.sleep(0.02)
+                stored = int(db.execute(probe).fetchone()[0])
+            finished, cpu_finished = time.perf_counter(), cpu_seconds(child.pid)
+            db.close()
+        finally:
+            child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            log.close()
+        connection = pika.BlockingConnection(pika.URLParameters(uri))
+        left = ready_count(connection.channel(), queue)  # unacked ones are back by now
+        connection.close()
+    if stored < items:
+        tail = (folder / f"{kind}.log").read_text(errors="replace")[-2000:]
+        print(f"  [{kind}: only {stored} of {items} stored; log tail:]\n{tail}", file=sys.stderr)
+    wall = finished - started
+    done = n * stored / items
+    return {
+        "events_s": done / wall,
+        "items_s": stored / wall,
+        "cpu_us_event": (cpu_finished - cpu_started) / done * 1e6,
+        "cpu_share": (cpu_finished - cpu_started) / wall,
+        "startup_s": started - launched,
+        "complete": float(stored >= items),
+        "left": float(left),
+    }
+
+
+def consumers(args: argparse.Namespace) -> None:
+    n = max(1, min(args.consumer_events, 50_000))
+    cases = [
+        ("monitoring", "prediction_logged", 1, "decision"),
+        ("monitoring", "prediction_logged", 8, "decision"),
+        ("training", "transactions_ingested", 1, "transaction"),
+    ]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="kit-bench-consumers-") as tmp:
+        for index, (kind, event_type, per, _) in enumerate(cases):
+            if kind == "monitoring":
+                messages = prediction_messages(n, per, seed=100 + index)
+            else:
+                messages = ingested_messages(n, seed=100 + index)
+            folder = Path(tmp) / f"{index}"
+            folder.mkdir()
+            results.append(
+                drain_backlog(kind, event_type, messages, n * per, folder, args.consumer_timeout)
+            )
+    print(
+        f"\nconsumers: the real nameko service in its own process, {n} messages pre-filled, "
+        "timed from the first delivery until all are stored (SQLite)"
+    )
+    print(
+        f"{'consumer':58} {'events/s':>10} {'items/s':>10} {'CPU us/ev':>10} "
+        f"{'CPU share':>10} {'start s':>8}"
+    )
+    labels = []
+    for (kind, event_type, per, item), r in zip(cases, results, strict=True):
+        label = f"{kind} <- {event_type}, {per} {item}{'s' if per > 1 else ''} per event"
+        labels.append(label)
+        flag = "" if r["complete"] and not r["left"] else f"  INCOMPLETE ({r['left']:.0f} left)"
+        print(
+            f"{label:58} {r['events_s']:10.0f} {r['items_s']:10.0f} {r['cpu_us_event']:10.0f} "
+            f"{r['cpu_share']:10.0%} {r['startup_s']:8.1f}{flag}"
+        )
+    print("\ntargets:")
+    print("  each consumer must take at least 2,000 events/s on one core:")
+    for label, r in zip(labels, results, strict=True):
+        met = r["events_s"] >= CONSUMER_TARGET and r["complete"]
+        print(
+            f"    {label}: {r['events_s']:.0f} events/s "
+            f"(CPU-bound ceiling {1e6 / r['cpu_us_event']:.0f}) -> {'MET' if met else 'NOT MET'}"
+        )
+
+
+def publishing_and_end_to_end(args: argparse.Namespace) -> None:
     n = min(args.events, 20_000)
-    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     with vhost() as uri, tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
         folder = Path(tmp)
         # Three interleaved repetitions, medians reported: the machine is shared and
@@ -353,5 +579,36 @@ def main() -> None:
     )
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--per-request", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--paced-rps", type=float, default=20.0, help="requests/s of the fixed-rate run"
+    )
+    parser.add_argument(
+        "--consumers-only", action="store_true", help="measure only the event consumers"
+    )
+    parser.add_argument(
+        "--consumer-events",
+        type=int,
+        default=20_000,
+        help="messages pre-filled per consumer measurement (at most 50,000)",
+    )
+    parser.add_argument(
+        "--consumer-timeout", type=float, default=300.0, help="seconds a drain may take"
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+    if not args.consumers_only:
+        publishing_and_end_to_end(args)
+    consumers(args)
+
+
 if __name__ == "__main__":
     main()
+elif __name__ == CHILD:
+    consumer_child(*sys.argv[2:])

@@ -70,6 +70,28 @@ class DataWindow(BaseModel):
     rows: int = Field(ge=0)
 
 
+class HoldoutEvaluation(BaseModel):
+    """A new model and the serving one, scored on the same fresh labelled hold-out: the
+    newest labelled transactions by arrival, which the new model did not train on.
+
+    ``sufficient`` says whether the hold-out is big enough, in rows and in fraud cases, for
+    the comparison to mean something; below that no model is promoted automatically.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: int = Field(ge=0, description="Transactions in the hold-out.")
+    positives: int = Field(ge=0, description="Fraud cases among them.")
+    window: DataWindow | None = Field(default=None, description="Their time span.")
+    sufficient: bool
+    challenger_roc_auc: float | None = Field(default=None, ge=0.0, le=1.0)
+    champion_version: str | None = Field(
+        default=None, description="The version serving when the run started (none: first model)."
+    )
+    champion_roc_auc: float | None = Field(default=None, ge=0.0, le=1.0)
+    summary: str = Field(description="The comparison in words.")
+
+
 class TrainingRun(BaseModel):
     """A training run; ``model_version`` is set when it succeeded."""
 
@@ -84,6 +106,13 @@ class TrainingRun(BaseModel):
     metrics: ModelMetrics | None = None
     model_version: str | None = None
     error: str | None = None
+    evaluation: HoldoutEvaluation | None = Field(
+        default=None, description="Against the serving model, on the same fresh hold-out."
+    )
+    promotion: str | None = Field(
+        default=None,
+        description="What happened to the new version: promoted, shadow scoring, or why not.",
+    )
 
 
 class ModelVersion(BaseModel):

@@ -8,6 +8,7 @@ exactly how many client requests failed while traffic moved.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -90,8 +91,10 @@ async def drive(
     token: str | None = None,
     id_prefix: str = "traffic",
     start: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> TrafficReport:
-    """Send ``rate_per_s`` requests a second for ``duration_s`` seconds; wait for them all."""
+    """Send ``rate_per_s`` requests a second for ``duration_s`` seconds (or until ``stop``
+    is set); wait for them all."""
     if drift not in DRIFT_PRESETS:
         raise ValueError(f"unknown drift preset {drift!r}; known: {', '.join(DRIFT_PRESETS)}")
     generator = TransactionGenerator(
@@ -114,6 +117,8 @@ async def drive(
     async with AsyncApiClient(base_url, timeout=10.0, headers=headers) as client:
         began = time.perf_counter()
         for index in range(total):
+            if stop is not None and stop.is_set():
+                break
             delay = began + index * interval - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)

@@ -52,18 +52,23 @@ class DriftKnob:
 
     ``amount_scale`` multiplies every amount; ``category_shift`` (0-1) moves that share of
     legitimate spending to travel and high-risk categories; ``channel_shift`` (0-1) moves
-    that share of card-present spending online; ``fraud_rate`` overrides the base rate.
+    that share of card-present spending online; ``fraud_rate`` overrides the base rate;
+    ``card_testing`` (0-1) is the share of fraud that follows a pattern the history does
+    not have: card testing, tiny online purchases at everyday merchants, by day, at home.
+    A model trained on the history scores that fraud as harmless; one retrained on the
+    new traffic (its labels come with it) learns it.
     """
 
     amount_scale: float = 1.0
     category_shift: float = 0.0
     channel_shift: float = 0.0
     fraud_rate: float | None = None
+    card_testing: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.01 <= self.amount_scale <= 100:
             raise ValueError("amount_scale must be between 0.01 and 100")
-        for name in ("category_shift", "channel_shift"):
+        for name in ("category_shift", "channel_shift", "card_testing"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.fraud_rate is not None and not 0.0 <= self.fraud_rate <= 0.5:
@@ -81,6 +86,10 @@ DRIFT_PRESETS: dict[str, DriftKnob] = {
     "mild": DriftKnob(amount_scale=1.3, category_shift=0.15, channel_shift=0.15),
     "strong": DriftKnob(amount_scale=2.5, category_shift=0.5, channel_shift=0.6),
     "fraud-wave": DriftKnob(fraud_rate=0.08),
+    # The closed loop's drift: the traffic moves online and a new kind of fraud appears
+    # (card testing) at a higher rate. Monitoring sees the features drift; the champion,
+    # trained on the history, misses the new fraud; a model retrained on it does not.
+    "card-testing": DriftKnob(channel_shift=0.5, fraud_rate=0.08, card_testing=0.8),
 }
 
 
@@ -129,15 +138,25 @@ class TransactionGenerator:
         ]
         fraud_rate = self.drift.fraud_rate if self.drift.fraud_rate is not None else None
         is_fraud = bool(rng.random() < (fraud_rate or self.base_fraud_rate))
-        hour = self._hour(is_fraud)
+        # Drawn only when the knob is on, so undrifted streams stay what they always were.
+        testing = (
+            is_fraud and self.drift.card_testing > 0 and rng.random() < self.drift.card_testing
+        )
+        hour = self._hour(is_fraud and not testing)
         day = index // self.per_day
         tz = timezone(timedelta(hours=offset_h))
         local = datetime(self.start.year, self.start.month, self.start.day, tzinfo=tz)
         local += timedelta(days=day, hours=hour, seconds=int(rng.integers(0, 3600)))
-        mcc = self._category(is_fraud)
-        country = self._country(is_fraud, home_country)
-        channel = self._channel(is_fraud, mcc)
-        amount = self._amount(is_fraud, mcc)
+        if testing:
+            mcc = str(rng.choice(_EVERYDAY_MCCS, p=_EVERYDAY_WEIGHTS))
+            country = home_country
+            channel = Channel.WEB if rng.random() < 0.7 else Channel.MOBILE
+            amount = round(float(rng.uniform(0.5, 3.0)), 2)
+        else:
+            mcc = self._category(is_fraud)
+            country = self._country(is_fraud, home_country)
+            channel = self._channel(is_fraud, mcc)
+            amount = self._amount(is_fraud, mcc)
         return Transaction(
             transaction_id=f"{self.id_prefix}-{self.seed}-{index:08d}",
             account_id=account_id,

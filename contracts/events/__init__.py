@@ -22,11 +22,13 @@ from contracts.events.envelope import (
     new_traceparent,
 )
 from contracts.events.models import (
+    ChallengerProposed,
     DriftDetected,
     FeatureReference,
     LoggedDecision,
     ModelPromoted,
     PredictionLogged,
+    ShadowScored,
     TrainingCompleted,
     TransactionsIngested,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "EVENT_CONTENT_TYPE",
     "EXCHANGE_TYPE",
     "TRACEPARENT_HEADER",
+    "ChallengerProposed",
     "DriftDetected",
     "Event",
     "EventMessage",
@@ -44,6 +47,7 @@ __all__ = [
     "LoggedDecision",
     "ModelPromoted",
     "PredictionLogged",
+    "ShadowScored",
     "TrainingCompleted",
     "TransactionsIngested",
     "consumed_by",

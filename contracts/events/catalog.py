@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from contracts.events.envelope import Event
 from contracts.events.models import (
+    ChallengerProposed,
     DriftDetected,
     ModelPromoted,
     PredictionLogged,
+    ShadowScored,
     TrainingCompleted,
     TransactionsIngested,
 )
@@ -76,6 +78,13 @@ EVENTS: tuple[EventRoute, ...] = (
         ModelPromoted, producer="training", consumers=("inference",), broadcast_to=("inference",)
     ),
     EventRoute(DriftDetected, producer="monitoring", consumers=("training",)),
+    EventRoute(
+        ChallengerProposed,
+        producer="training",
+        consumers=("inference",),
+        broadcast_to=("inference",),
+    ),
+    EventRoute(ShadowScored, producer="inference", consumers=("training",)),
 )
 
 

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from contracts.events.envelope import Event
 from contracts.monitoring import FeatureDrift
 from contracts.predictions import PredictionRecord
-from contracts.registry import DataWindow, ModelMetrics
+from contracts.registry import DataWindow, HoldoutEvaluation, ModelMetrics
 from contracts.transactions import MAX_BATCH_SIZE, Transaction
 
 
@@ -94,6 +94,9 @@ class TrainingCompleted(Event):
         default_factory=list, description="Per-feature training distribution (success only)."
     )
     error: str | None = None
+    evaluation: HoldoutEvaluation | None = Field(
+        default=None, description="Against the serving model, on the same fresh hold-out."
+    )
 
 
 class ModelPromoted(Event):
@@ -110,6 +113,47 @@ class ModelPromoted(Event):
     feature_spec_version: str
     promoted_at: datetime
     reason: Literal["promotion", "rollback"] = "promotion"
+
+
+class ChallengerProposed(Event):
+    """A new version beat the serving one on a fresh hold-out: before it may serve, every
+    inference instance scores it beside the champion on live traffic (shadow scoring:
+    the champion answers) and reports with ``shadow_scored``."""
+
+    event_type: Literal["challenger_proposed"] = "challenger_proposed"
+    schema_version: Literal[1] = 1
+    model_version: str
+    model_uri: str = Field(examples=["models:/risk-scorer/5"])
+    champion_version: str | None
+    feature_spec_version: str
+    rows: int = Field(ge=1, le=100_000, description="Live decisions to score before reporting.")
+    evaluation: HoldoutEvaluation
+    proposed_at: datetime
+
+
+class ShadowScored(Event):
+    """An inference instance scored a proposed version beside the champion on live
+    traffic; how the two compared (the champion's answers were the ones given)."""
+
+    event_type: Literal["shadow_scored"] = "shadow_scored"
+    schema_version: Literal[1] = 1
+    model_version: str = Field(description="The proposed version (the challenger).")
+    champion_version: str
+    instance: str = Field(description="Which inference instance scored.")
+    outcome: Literal["completed", "aborted", "failed"] = Field(
+        description="completed: ``rows`` were scored; aborted: the champion changed first; "
+        "failed: the version could not be loaded or scored."
+    )
+    reason: str = ""
+    rows: int = Field(ge=0)
+    agreement: float = Field(ge=0.0, le=1.0, description="Share of identical decisions.")
+    challenger_decline_rate: float = Field(ge=0.0, le=1.0)
+    champion_decline_rate: float = Field(ge=0.0, le=1.0)
+    challenger_mean_score: float = Field(ge=0.0, le=1.0)
+    champion_mean_score: float = Field(ge=0.0, le=1.0)
+    errors: int = Field(ge=0, description="Rows the challenger could not score (non-finite).")
+    started_at: datetime
+    finished_at: datetime
 
 
 class DriftDetected(Event):

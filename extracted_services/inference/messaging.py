@@ -32,8 +32,10 @@ from datetime import datetime
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
+from contracts.events import Event
 from contracts.events.models import (
     MAX_LOGGED_DECISIONS,
+    ChallengerProposed,
     LoggedDecision,
     ModelPromoted,
     PredictionLogged,
@@ -116,6 +118,16 @@ class InferenceMessaging:
             on_connected=self._caught_up,
         )
         self._last_promoted_at: datetime | None = None
+        self.instance = instance
+        self.proposals = AsyncConsumer(
+            settings.amqp_uri,
+            topology.instance_queue(CONSUMER, ChallengerProposed.type_name(), instance),
+            self._on_challenger_proposed,
+            policy=RetryPolicy(max_retries=2, delay_s=2.0),
+            prefetch=1,
+            topology=topology,
+            name=f"inference-challenger-proposed@{instance}",
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -126,8 +138,10 @@ class InferenceMessaging:
         await self.publisher.start()
         await self.relay.start()
         await self.consumer.start()
+        await self.proposals.start()
 
     async def stop(self) -> None:
+        await self.proposals.close()
         await self.consumer.close()
         # One last pass so that events of the final batches leave before we go.
         if self.publisher.connected:
@@ -141,8 +155,9 @@ class InferenceMessaging:
     def status(self) -> str:
         if not self.publisher.connected:
             return f"publisher not connected: {self.publisher.last_error}"
-        if not self.consumer.connected:
-            return f"consumer not connected: {self.consumer.last_error}"
+        for consumer in (self.consumer, self.proposals):
+            if not consumer.connected:
+                return f"{consumer.name} not connected: {consumer.last_error}"
         return "ok"
 
     # -- producing (called on the audit thread, inside the audit transaction) -------------
@@ -161,7 +176,54 @@ class InferenceMessaging:
         now, without reading them back from the outbox."""
         self.relay.hand_over(messages)
 
+    async def publish(self, event: Event) -> None:
+        """Publish one event of the service's own through the outbox (a report)."""
+        message = encode(event)
+
+        def write() -> None:
+            with self.runtime.db.session() as session:
+                self.outbox.add(session, message)
+
+        await asyncio.get_running_loop().run_in_executor(None, write)
+        self.relay.hand_over([message])
+
     # -- consuming ------------------------------------------------------------------------
+    async def _on_challenger_proposed(self, delivery: Delivery) -> None:
+        event = delivery.event
+        if not isinstance(event, ChallengerProposed):
+            raise TypeError(f"expected challenger_proposed, got {event.event_type}")
+        if not await self._first_time(event):
+            return
+        if not is_compatible(event.feature_spec_version):
+            logger.error("proposal v%s: feature spec %s is not %s", event.model_version,
+                         event.feature_spec_version, FEATURE_SPEC_VERSION)  # fmt: skip
+        else:
+            logger.info("proposal v%s: shadow scoring %d live decisions beside the champion",
+                        event.model_version, event.rows)  # fmt: skip
+            await self.runtime.start_shadow(event, self.instance)
+        await self._record(event)
+
+    async def _first_time(self, event: Event) -> bool:
+        db = self.runtime.db
+
+        def seen() -> bool:
+            with db.session() as session:
+                return self.processed.seen(session, event.event_id)
+
+        if await asyncio.get_running_loop().run_in_executor(None, seen):
+            logger.info("%s %s already handled", event.event_type, event.event_id)
+            return False
+        return True
+
+    async def _record(self, event: Event) -> None:
+        db = self.runtime.db
+
+        def record() -> None:
+            with db.session() as session:
+                self.processed.record(session, event.event_id, event.event_type)
+
+        await asyncio.get_running_loop().run_in_executor(None, record)
+
     async def _caught_up(self, connects: int) -> None:
         """After a reconnect, serve what the registry's alias names now (a swap only when
         it moved while this instance was away)."""
@@ -170,16 +232,9 @@ class InferenceMessaging:
 
     async def _on_model_promoted(self, delivery: Delivery) -> None:
         event = delivery.event
-        assert isinstance(event, ModelPromoted)
-        loop = asyncio.get_running_loop()
-        db = self.runtime.db
-
-        def seen() -> bool:
-            with db.session() as session:
-                return self.processed.seen(session, event.event_id)
-
-        if await loop.run_in_executor(None, seen):
-            logger.info("model_promoted %s already handled", event.event_id)
+        if not isinstance(event, ModelPromoted):
+            raise TypeError(f"expected model_promoted, got {event.event_type}")
+        if not await self._first_time(event):
             return
         if self._last_promoted_at is not None and event.promoted_at < self._last_promoted_at:
             logger.warning(
@@ -202,12 +257,7 @@ class InferenceMessaging:
                 raise TransientPromotionFailure(outcome.reason or "registry unavailable")
             if outcome.status != "refused":
                 self._last_promoted_at = event.promoted_at
-
-        def record() -> None:
-            with db.session() as session:
-                self.processed.record(session, event.event_id, event.event_type)
-
-        await loop.run_in_executor(None, record)
+        await self._record(event)
 
 
 async def start_messaging(runtime: Runtime) -> InferenceMessaging:

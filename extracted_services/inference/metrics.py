@@ -64,6 +64,12 @@ class Metrics:
             "decisions).",
             registry=r,
         )
+        self.shadow_runs = Counter(
+            "inference_shadow_runs_total",
+            "Proposed versions shadow scored on live traffic, by how it ended.",
+            ["outcome"],
+            registry=r,
+        )
         self.promotions = Counter(
             "inference_model_promotions_received_total",
             "model_promoted events handled.",

@@ -15,18 +15,22 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
+import numpy as np
 from sqlalchemy.orm import Session
 
+from contracts.events import Event
+from contracts.events.models import ChallengerProposed
 from contracts.messaging import OutgoingMessage
 from extracted_services.inference.audit import AuditDatabase, AuditEntry
 from extracted_services.inference.batcher import MicroBatcher
-from extracted_services.inference.errors import NoModelServing
+from extracted_services.inference.errors import ModelRejected, NoModelServing
 from extracted_services.inference.group_commit import GroupCommitter
 from extracted_services.inference.hotswap import HotSwapper, ModelHolder, Refusal, SwapOutcome
 from extracted_services.inference.metrics import Metrics
 from extracted_services.inference.registry import RegistryLoader, ServedModel
 from extracted_services.inference.scorer import ScoreJob, score_jobs
 from extracted_services.inference.settings import Settings
+from extracted_services.inference.shadow import ShadowRun
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +38,15 @@ _INITIAL_RETRY_MAX_S = 30.0
 
 
 class EventOutlet(Protocol):
-    """What the audit write needs from messaging: stage events in the audit transaction,
-    and hear when it committed (with what was staged, to publish it from memory)."""
+    """What the runtime needs from messaging: stage events in the audit transaction, hear
+    when it committed (with what was staged, to publish it from memory), and publish a
+    report of its own (a shadow scoring's)."""
 
     def stage(self, session: Session, entries: Sequence[AuditEntry]) -> list[OutgoingMessage]: ...
 
     def committed(self, messages: Sequence[OutgoingMessage]) -> None: ...
+
+    async def publish(self, event: Event) -> None: ...
 
 
 class Runtime:
@@ -90,6 +97,8 @@ class Runtime:
         )
         self.model_error: str | None = "loading"
         self._initial: asyncio.Task[None] | None = None
+        #: A proposed version being scored beside the champion (see ``shadow.py``).
+        self.shadow: ShadowRun | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -143,13 +152,57 @@ class Runtime:
         model = self.holder.current  # read once: the whole batch uses this one model
         if model is None:
             raise NoModelServing("no model is loaded")
-        return score_jobs(model, jobs)
+        results = score_jobs(model, jobs)
+        shadow = self.shadow
+        if shadow is not None and not shadow.done:
+            features = (
+                jobs[0].features
+                if len(jobs) == 1
+                else np.concatenate([job.features for job in jobs])
+            )
+            scores = np.array([e.prediction.score for per in results for e in per])
+            shadow.observe(model.version, features, scores)
+        return results
 
     async def _complete(self, jobs: list[ScoreJob], results: list[list[AuditEntry]]) -> None:
         entries = [entry for per_job in results for entry in per_job]
         await self.audit_writer.write(entries)
         for entry in entries:
             self.metrics.predictions.labels(entry.prediction.decision.value).inc()
+        shadow = self.shadow
+        if shadow is not None and shadow.done and not shadow.reported:
+            await self._report_shadow(shadow)
+
+    # -- shadow scoring -------------------------------------------------------------------
+    async def start_shadow(self, proposal: ChallengerProposed, instance: str) -> None:
+        """Load a proposed version and score it beside the champion from the next batch."""
+        serving = self.holder.current
+        champion = serving.version if serving is not None else "none"
+        run = ShadowRun(proposal, None, champion, instance)
+        if serving is None or proposal.champion_version not in (None, serving.version):
+            run.end("aborted", f"this instance serves v{champion}, not the proposal's champion")
+        else:
+            loop = asyncio.get_running_loop()
+            try:
+                run.challenger = await loop.run_in_executor(
+                    self._load_pool, self.loader.load, proposal.model_uri
+                )
+            except ModelRejected as exc:
+                run.end("failed", f"{proposal.model_uri}: {exc.reason}")
+        previous, self.shadow = self.shadow, run
+        if previous is not None and not previous.reported:
+            previous.end("aborted", f"v{proposal.model_version} was proposed after it")
+            await self._report_shadow(previous)
+        if run.done:
+            await self._report_shadow(run)
+
+    async def _report_shadow(self, run: ShadowRun) -> None:
+        run.reported = True
+        if self.shadow is run:
+            self.shadow = None
+        self.metrics.shadow_runs.labels(run.outcome or "aborted").inc()
+        if self.outlet is not None:
+            await self.outlet.publish(run.report())
 
     def _store(self, entries: list[AuditEntry]) -> list[OutgoingMessage] | None:
         """One audit transaction (on the audit thread) with the staged events."""

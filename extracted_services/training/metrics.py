@@ -41,3 +41,9 @@ class Metrics:
             ["event_type"],
             registry=self.registry,
         )
+        self.proposals = Counter(
+            "training_proposals_total",
+            "Versions proposed for promotion and how their shadow scoring ended.",
+            ["state"],
+            registry=self.registry,
+        )

@@ -10,6 +10,7 @@ with publisher confirms, so an outcome is never recorded without its event.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import subprocess
 import sys
@@ -23,8 +24,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from contracts.events.models import (
+    ChallengerProposed,
     DriftDetected,
     ModelPromoted,
+    ShadowScored,
     TrainingCompleted,
     TransactionsIngested,
 )
@@ -32,6 +35,7 @@ from contracts.features import FEATURE_SPEC_VERSION
 from contracts.messaging import SyncPublisher, encode
 from contracts.messaging.relay_sync import SyncOutboxRelay
 from contracts.registry import (
+    HoldoutEvaluation,
     ModelMetrics,
     ModelVersion,
     RunStatus,
@@ -41,7 +45,12 @@ from contracts.registry import (
 from extracted_services.training.errors import NotEnoughData, NotFound
 from extracted_services.training.job import Job, JobResult
 from extracted_services.training.metrics import Metrics
-from extracted_services.training.policy import RetrainGate, decide_promotion
+from extracted_services.training.policy import (
+    PromotionDecision,
+    RetrainGate,
+    decide_promotion,
+    judge_shadow,
+)
 from extracted_services.training.registry import CHAMPION, Registry
 from extracted_services.training.settings import Settings
 from extracted_services.training.store import (
@@ -49,6 +58,7 @@ from extracted_services.training.store import (
     add_transactions,
     as_utc,
     count_transactions,
+    proposals,
     training_runs,
 )
 
@@ -59,13 +69,19 @@ JobRunner = Callable[[Job, float], JobResult]
 
 
 def run_job_in_child(job: Job, timeout_s: float) -> JobResult:
-    """``python -m extracted_services.training.job`` with the job on stdin."""
+    """``python -m extracted_services.training.job`` with the job on stdin (the child lowers
+    its own priority to ``job.nice`` and caps its math threads at ``job.threads``)."""
+    thread_env = {
+        name: str(job.threads)
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    }
     completed = subprocess.run(
         [sys.executable, "-m", "extracted_services.training.job"],
         input=job.model_dump_json().encode(),
         capture_output=True,
         timeout=timeout_s,
         check=False,
+        env={**os.environ, **thread_env},
     )
     lines = completed.stdout.decode(errors="replace").strip().splitlines()
     if lines:
@@ -90,6 +106,7 @@ def training_completed_event(run_id: str, result: JobResult) -> TrainingComplete
         data_window=result.data_window,
         reference=result.reference,
         error=result.error,
+        evaluation=result.evaluation,
     )
 
 
@@ -105,6 +122,22 @@ def model_promoted_event(
         feature_spec_version=promoted.feature_spec_version,
         promoted_at=promoted.promoted_at or datetime.now(UTC),
         reason="rollback" if rollback else "promotion",
+    )
+
+
+def challenger_proposed_event(
+    model_name: str, version: str, evaluation: HoldoutEvaluation, rows: int
+) -> ChallengerProposed:
+    """The proposal of a version that beat the champion on a fresh hold-out: every inference
+    instance scores it beside the champion on ``rows`` live decisions, then reports."""
+    return ChallengerProposed(
+        model_version=version,
+        model_uri=f"models:/{model_name}/{version}",
+        champion_version=evaluation.champion_version,
+        feature_spec_version=FEATURE_SPEC_VERSION,
+        rows=rows,
+        evaluation=evaluation,
+        proposed_at=datetime.now(UTC),
     )
 
 
@@ -208,7 +241,9 @@ class Trainer:
         return self.on_drift(event)
 
     # -- API side --------------------------------------------------------------------------
-    def submit(self, params: TrainingRunRequest, trigger: str = "api") -> TrainingRun:
+    def submit(
+        self, params: TrainingRunRequest, trigger: str = "api", attempt: int = 1
+    ) -> TrainingRun:
         """Queue a run after checking there is enough labelled data for it."""
         with self.db.session() as session:
             available = count_transactions(session, params)
@@ -224,6 +259,7 @@ class Trainer:
                     run_id=run_id,
                     status=RunStatus.QUEUED.value,
                     trigger=trigger,
+                    attempt=attempt,
                     params=params.model_dump(mode="json"),
                     requested_at=datetime.now(UTC),
                 )
@@ -249,22 +285,39 @@ class Trainer:
             logger.info("drift_detected %s: no retraining (%s)", event.event_id, why)
             self.metrics.retrains_skipped.inc()
             return None
+        run_id = self._start_retraining(attempt=1)
+        if run_id is not None:
+            logger.info(
+                "drift_detected %s (%s): retraining run %s",
+                event.event_id,
+                ", ".join(event.drifted_features),
+                run_id,
+            )
+        return run_id
+
+    def _start_retraining(self, attempt: int) -> str | None:
+        """Submit a drift-triggered run (the gate is claimed); release the gate if it
+        cannot start."""
         params = TrainingRunRequest(
             epochs=self.settings.retrain_epochs, max_rows=self.settings.retrain_max_rows
         )
         try:
-            run = self.submit(params, trigger="drift")
+            return self.submit(params, trigger="drift", attempt=attempt).run_id
         except NotEnoughData as exc:
             self.gate.finish(self.settings.model_name)
-            logger.warning("drift_detected %s: no retraining (%s)", event.event_id, exc.detail)
+            logger.warning("no retraining (%s)", exc.detail)
             return None
-        logger.info(
-            "drift_detected %s (%s): retraining run %s",
-            event.event_id,
-            ", ".join(event.drifted_features),
-            run.run_id,
-        )
-        return run.run_id
+
+    def _retry_retraining(self, attempt: int) -> None:
+        """Another drift-triggered run, later, for the same alarm (more new traffic by
+        then); skipped when another run holds the gate."""
+        started, why = self.gate.try_start(self.settings.model_name, ignore_cooldown=True)
+        if not started:
+            logger.info("no retraining attempt %d (%s)", attempt, why)
+            return
+        run_id = self._start_retraining(attempt)
+        if run_id is not None:
+            logger.info("retraining attempt %d: run %s", attempt, run_id)
 
     def promote(self, version: str) -> ModelVersion:
         """Serve ``version`` (an older one is a roll-back) and publish ``model_promoted``."""
@@ -314,6 +367,11 @@ class Trainer:
                     model_name=self.settings.model_name,
                     experiment=self.settings.experiment,
                     min_rows=self.settings.min_rows,
+                    nice=self.settings.job_nice,
+                    threads=self.settings.job_threads,
+                    holdout_share=self.settings.holdout_share,
+                    min_holdout_rows=self.settings.min_holdout_rows,
+                    min_holdout_positives=self.settings.min_holdout_positives,
                 ),
                 self.settings.run_timeout_s,
             )
@@ -327,8 +385,24 @@ class Trainer:
         status = "failed" if result.error is not None else "succeeded"
         self.metrics.runs.labels(status, trigger).inc()
         if result.error is None and result.model_version is not None:
-            self._maybe_promote(run_id, result, requested=params.promote)
+            decision = self._maybe_promote(run_id, result, requested=params.promote)
+            attempt = int(row["attempt"] or 1)
+            retry = decision.action in ("keep", "insufficient")
+            if trigger == "drift" and retry and attempt < self.settings.retrain_max_attempts:
+                logger.info(
+                    "run %s (attempt %d) did not replace the champion; retraining again in %.0f s",
+                    run_id,
+                    attempt,
+                    self.settings.retrain_retry_s,
+                )
+                self._later(self.settings.retrain_retry_s, self._retry_retraining, attempt + 1)
         return self.get(run_id)
+
+    def _later(self, delay_s: float, fn: Callable[..., None], *args: Any) -> None:
+        """Run ``fn`` after ``delay_s`` on a daemon timer (a green one in the worker)."""
+        timer = threading.Timer(delay_s, fn, args=args)
+        timer.daemon = True
+        timer.start()
 
     def _record(self, run_id: str, result: JobResult) -> None:
         failed = result.error is not None
@@ -347,37 +421,122 @@ class Trainer:
                     model_version=result.model_version,
                     mlflow_run_id=result.mlflow_run_id,
                     error=result.error,
+                    evaluation=result.evaluation.model_dump(mode="json")
+                    if result.evaluation
+                    else None,
                 )
             )
             self.db.outbox.add(session, encode(event))
         self._wake()
 
-    def _maybe_promote(self, run_id: str, result: JobResult, *, requested: bool) -> None:
-        assert result.metrics is not None and result.model_version is not None
-        champion = self.registry.alias_version(CHAMPION)
-        champion_metrics = self.registry.metrics_of(champion) if champion else None
+    def _maybe_promote(
+        self, run_id: str, result: JobResult, *, requested: bool
+    ) -> PromotionDecision:
+        if result.model_version is None:
+            raise ValueError("only a run that registered a version can be promoted")
         decision = decide_promotion(
             self.settings.promotion_policy,
             self.settings.promotion_margin,
-            result.metrics,
-            champion_metrics,
+            result.evaluation,
             requested=requested,
         )
+        self._note(run_id, decision.reason)
+        logger.info("run %s: version %s: %s", run_id, result.model_version, decision.reason)
+        if decision.action == "promote":
+            self.promote(result.model_version)
+        elif decision.action == "propose" and result.evaluation is not None:
+            self._propose(run_id, result.model_version, result.evaluation)
+        return decision
+
+    def _note(self, run_id: str, promotion: str) -> None:
         with self.db.session() as session:
             session.execute(
                 update(training_runs)
                 .where(training_runs.c.run_id == run_id)
-                .values(promotion=decision.reason)
+                .values(promotion=promotion)
             )
-        logger.info(
-            "run %s: version %s %s (%s)",
-            run_id,
-            result.model_version,
-            "promoted" if decision.promote else "stays challenger",
-            decision.reason,
+
+    def _propose(self, run_id: str, version: str, evaluation: HoldoutEvaluation) -> None:
+        """Ask every inference instance to score ``version`` beside the champion on live
+        traffic (``challenger_proposed``); :meth:`handle_shadow` decides on the report."""
+        event = challenger_proposed_event(
+            self.settings.model_name, version, evaluation, self.settings.shadow_rows
         )
-        if decision.promote:
-            self.promote(result.model_version)
+        now = event.proposed_at
+        with self.db.session() as session:
+            # A newer proposal supersedes a pending one: only the latest is scored.
+            session.execute(
+                update(proposals)
+                .where(proposals.c.state == "pending")
+                .values(state="superseded", decided_at=now, reason=f"superseded by v{version}")
+            )
+            session.execute(
+                proposals.insert().values(
+                    model_version=version,
+                    run_id=run_id,
+                    champion_version=evaluation.champion_version,
+                    proposed_at=now,
+                    state="pending",
+                )
+            )
+            self.db.outbox.add(session, encode(event))
+        self._wake()
+        self.metrics.proposals.labels("proposed").inc()
+
+    def handle_shadow(self, event: ShadowScored) -> str | None:
+        """A shadow-scoring report: promote the proposed version when it passes, refuse it
+        when it fails; ignore reports on versions no longer pending. Returns the outcome."""
+        with self.db.session() as session:
+            if self.db.processed.seen(session, event.event_id):
+                return None
+            self.db.processed.record(session, event.event_id, event.event_type)
+            proposal = (
+                session.execute(
+                    select(proposals).where(proposals.c.model_version == event.model_version)
+                )
+                .mappings()
+                .first()
+            )
+        if proposal is None or proposal["state"] != "pending":
+            logger.info("shadow_scored for v%s ignored: not pending", event.model_version)
+            return None
+        champion = self.registry.alias_version(CHAMPION)
+        if champion != proposal["champion_version"]:
+            was = proposal["champion_version"]
+            reason = f"the champion moved from v{was} to v{champion} during shadow scoring"
+            return self._decide(proposal, "superseded", reason)
+        passed, reason = judge_shadow(
+            event, self.settings.shadow_rows, self.settings.shadow_max_decline_rate
+        )
+        if not passed and event.outcome == "completed" and event.rows < self.settings.shadow_rows:
+            logger.info("shadow_scored for v%s: %s; waiting for more", event.model_version, reason)
+            return None
+        outcome = self._decide(proposal, "promoted" if passed else "rejected", reason)
+        if passed:
+            self.promote(event.model_version)
+        return outcome
+
+    def _decide(self, proposal: Any, state: str, reason: str) -> str:
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            session.execute(
+                update(proposals)
+                .where(proposals.c.model_version == proposal["model_version"])
+                .values(state=state, decided_at=now, reason=reason)
+            )
+            run = session.execute(
+                select(training_runs.c.promotion).where(
+                    training_runs.c.run_id == proposal["run_id"]
+                )
+            ).scalar_one_or_none()
+            session.execute(
+                update(training_runs)
+                .where(training_runs.c.run_id == proposal["run_id"])
+                .values(promotion=f"{run or ''}; then {state}: {reason}".lstrip("; "))
+            )
+        self.metrics.proposals.labels(state).inc()
+        logger.info("proposal v%s %s: %s", proposal["model_version"], state, reason)
+        return state
 
 
 def _to_contract(row: Any) -> TrainingRun:
@@ -391,4 +550,8 @@ def _to_contract(row: Any) -> TrainingRun:
         metrics=ModelMetrics.model_validate(row["metrics"]) if row["metrics"] else None,
         model_version=row["model_version"],
         error=row["error"],
+        evaluation=HoldoutEvaluation.model_validate(row["evaluation"])
+        if row["evaluation"]
+        else None,
+        promotion=row["promotion"],
     )

@@ -3,7 +3,8 @@
 One process (``python -m extracted_services.training``) serves both sides: nameko's
 ``@http`` entrypoint (werkzeug, on ``WEB_SERVER_ADDRESS``) answers the public API, the
 ``BatchEventHandler`` takes ``transactions_ingested`` in batches (one commit and one ack
-per batch), the ``DeadLetteringEventHandler`` consumes ``drift_detected``,
+per batch), the ``DeadLetteringEventHandler`` consumes ``drift_detected`` and ``shadow_scored`` (the
+inference service's verdict on a proposed version),
 and the :class:`Trainer` dependency runs the training jobs and relays the outbox.
 """
 
@@ -19,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
-from contracts.events.models import DriftDetected, TransactionsIngested
+from contracts.events.models import DriftDetected, ShadowScored, TransactionsIngested
 from contracts.messaging.nameko_handler import batch_event_handler as _batch_event_handler
 from contracts.messaging.nameko_handler import event_handler as _event_handler
 from contracts.monitoring import Health, Readiness
@@ -83,6 +84,10 @@ class TrainingService:
     @event_handler("monitoring", "drift_detected")
     def handle_drift_detected(self, event: DriftDetected) -> None:
         self.trainer.handle_drift(event)
+
+    @event_handler("inference", "shadow_scored")
+    def handle_shadow_scored(self, event: ShadowScored) -> None:
+        self.trainer.handle_shadow(event)
 
     # -- public API ------------------------------------------------------------------------
     @http("POST", f"{API}/training-runs")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Integer,
     MetaData,
     String,
     Table,
@@ -63,6 +64,22 @@ training_runs = Table(
     Column("mlflow_run_id", String(64), nullable=True),
     Column("promotion", Text, nullable=True),
     Column("error", Text, nullable=True),
+    Column("evaluation", JSON, nullable=True),
+    #: A drift-triggered run that did not beat the champion is tried again (bounded).
+    Column("attempt", Integer, nullable=False, default=1),
+)
+
+#: Versions proposed for promotion, waiting for their shadow scoring on live traffic.
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("model_version", String(32), primary_key=True),
+    Column("run_id", String(64), nullable=False),
+    Column("champion_version", String(32), nullable=True),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False),  # pending | promoted | rejected | superseded
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("reason", Text, nullable=True),
 )
 
 processed = processed_events_table(metadata)

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.datagen import DRIFT_PRESETS
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -111,15 +113,27 @@ class PromotionGate(_Strict):
 
 
 class ClosedLoopGate(_Strict):
-    """Drifted traffic must lead to drift -> retraining -> promotion -> hot-swap -> settled."""
+    """Drifted traffic must lead to drift -> retraining -> a better model (on a fresh
+    hold-out, then in shadow) -> promotion -> hot-swap -> settled; a labelled probe set of
+    the drifted traffic must score better after than before."""
 
     kind: Literal["closed-loop"]
-    drift: str = "strong"
-    rate_per_s: float = Field(default=40, gt=0, le=500)
-    predictions_share: float = Field(default=0.6, ge=0, le=1)
+    drift: str = "card-testing"
+    rate_per_s: float = Field(default=50, gt=0, le=500)
+    predictions_share: float = Field(default=0.4, ge=0, le=1)
     window: int = Field(default=300, ge=50, le=100_000)
-    max_seconds: float = Field(default=150, gt=0, le=900)
+    max_seconds: float = Field(default=240, gt=0, le=900)
     seed: int = 4242
+    probe_rows: int = Field(default=600, ge=100, le=10_000)
+    #: The promoted model's probe ROC AUC must beat the replaced one's by this much.
+    min_probe_gain: float = Field(default=0.05, ge=0.0, le=1.0)
+
+    @field_validator("drift")
+    @classmethod
+    def _known_drift(cls, value: str) -> str:
+        if value not in DRIFT_PRESETS:
+            raise ValueError(f"unknown drift preset {value!r}; known: {', '.join(DRIFT_PRESETS)}")
+        return value
 
 
 class StoppedGate(_Strict):

@@ -133,13 +133,9 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
             settings.training_port,
             {
                 "DATABASE_URL": settings.sqlite_url("training"),
-                # The kit's workshop policy: a drift-triggered run retrains on the newest
-                # rows only (so its reference is today's traffic) and its challenger is
-                # promoted even when its AUC on a few hundred rows is below the champion's
-                # recorded figure (different, tiny hold-outs). Override for real use.
-                "TRAINING_RETRAIN_MAX_ROWS": "300",
+                # A drift alarm may start a run a minute after the previous one (the
+                # service's default is five): the demo's phases follow each other fast.
                 "TRAINING_RETRAIN_COOLDOWN_S": "60",
-                "TRAINING_PROMOTION_MARGIN": "-1.0",
             },
             description="training worker (nameko) and its HTTP front",
         ),

@@ -9,6 +9,10 @@
   needs (the whole feature vector, the score, the versions, the trace); the provider side
   is the service's real message builder (``messaging.prediction_logged`` + ``encode``, the
   exact bytes the outbox stores) on a real scored batch.
+- consumer of ``challenger_proposed`` (from training): the real handler must load the
+  proposed version and start scoring it beside the champion; training's builder verifies.
+- producer of ``shadow_scored`` (for training): the real report of a shadow scoring
+  (``shadow.ShadowRun``) verifies against training's recorded expectation.
 """
 
 from __future__ import annotations
@@ -21,15 +25,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from contracts import pacts
 from contracts.datagen import generate
 from contracts.events import Event, new_traceparent, route_for
-from contracts.events.models import LoggedDecision, ModelPromoted, PredictionLogged
+from contracts.events.models import (
+    ChallengerProposed,
+    LoggedDecision,
+    ModelPromoted,
+    PredictionLogged,
+)
 from contracts.features import N_FEATURES, transform_many
 from contracts.messaging import Delivery, encode
 from contracts.predictions import PredictionRecord
+from contracts.registry import DataWindow, HoldoutEvaluation
 from extracted_services.inference.backends import TorchBackend
 from extracted_services.inference.hotswap import HotSwapper
 from extracted_services.inference.messaging import InferenceMessaging, prediction_logged
@@ -37,6 +48,7 @@ from extracted_services.inference.registry import ServedModel
 from extracted_services.inference.runtime import Runtime
 from extracted_services.inference.scorer import ScoreJob, score_jobs
 from extracted_services.inference.settings import Settings
+from extracted_services.inference.shadow import ShadowRun
 from migration_playbook.message_pacts import record_message_pact, verify_message_pacts
 
 EVENT_ID = "0b6f1d7e-8a55-4c31-9b8e-5c2a4f0f3a10"
@@ -182,3 +194,84 @@ def test_a_prediction_logged_without_features_fails_verification() -> None:
 
     result = verify_message_pacts("inference", {"prediction_logged": broken}, [pact_file])
     assert not result.passed and "features" in result.output
+
+
+# -- challenger_proposed: training -> inference; shadow_scored: inference -> training ----
+
+WINDOW = DataWindow(start=AT, end=AT, rows=400)
+EVALUATION = HoldoutEvaluation(
+    rows=400,
+    positives=32,
+    window=WINDOW,
+    sufficient=True,
+    challenger_roc_auc=0.96,
+    champion_version="3",
+    champion_roc_auc=0.71,
+    summary="ROC AUC 0.9600 vs champion v3 0.7100 on the same 400 rows, 32 fraud",
+)
+
+
+def test_inference_consumes_the_challenger_proposed_it_expects(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'inference.db'}",
+        work_dir=tmp_path,
+        messaging_enabled=False,
+    )
+    runtime = Runtime(settings)
+    runtime.holder.publish(_served("3"))
+    loads: list[str] = []
+
+    def load(uri: str) -> ServedModel:
+        loads.append(uri)
+        return _served(uri.rsplit("/", 1)[1])
+
+    runtime.loader.load = load  # type: ignore[method-assign]
+    messaging = InferenceMessaging(runtime)
+    runtime.db.create_schema(messaging.metadata)
+
+    def handle(event: Event, headers: Mapping[str, str]) -> None:
+        delivery = Delivery(event=event, route=route_for("challenger_proposed"), headers=headers)
+        asyncio.run(messaging._on_challenger_proposed(delivery))
+
+    example = ChallengerProposed(
+        event_id=EVENT_ID,
+        occurred_at=AT,
+        model_version="4",
+        model_uri="models:/risk-scorer/4",
+        champion_version="3",
+        feature_spec_version="1",
+        rows=200,
+        evaluation=EVALUATION,
+        proposed_at=AT,
+    )
+    try:
+        record_message_pact("inference", example, handle, pacts.PACT_DIR)
+        assert loads == ["models:/risk-scorer/4"]
+        shadow = runtime.shadow
+        assert shadow is not None and shadow.champion_version == "3" and not shadow.done
+        assert shadow.proposal.rows == 200
+    finally:
+        runtime.db.dispose()
+
+
+def test_inference_produces_the_shadow_scored_training_expects() -> None:
+    def build() -> Any:  # the service's real report of a completed shadow scoring
+        proposal = ChallengerProposed(
+            model_version="4",
+            model_uri="models:/risk-scorer/4",
+            champion_version="3",
+            feature_spec_version="1",
+            rows=3,
+            evaluation=EVALUATION,
+            proposed_at=AT,
+        )
+        run = ShadowRun(proposal, _served("4"), "3", "host-1")
+        entries = _scored_entries()
+        features = np.array([e.features for e in entries], dtype=np.float32)
+        run.observe("3", features, np.array([e.prediction.score for e in entries]))
+        assert run.outcome == "completed"
+        return encode(run.report())
+
+    pact_file = pacts.PACT_DIR / "training-inference.json"
+    result = verify_message_pacts("inference", {"shadow_scored": build}, [pact_file])
+    assert result.passed, result.output

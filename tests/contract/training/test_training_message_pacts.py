@@ -5,11 +5,13 @@ outbox stores them. Written to ``contracts/pacts``:
 
 - ``training-ingestion.json``: training consumes ``transactions_ingested`` (its store);
 - ``monitoring-training.json``: monitoring consumes ``training_completed`` (the reference);
-- ``training-monitoring.json``: training consumes ``drift_detected`` (a retraining run).
+- ``training-monitoring.json``: training consumes ``drift_detected`` (a retraining run);
+- ``training-inference.json``: training consumes ``shadow_scored`` (promotes the proposal).
 
 Verified without rewriting them (their consumer tests live with inference):
-``inference-training.json`` (training's real ``model_promoted`` builder) and
-``monitoring-inference.json`` (its recorded message fed to monitoring's real handler).
+``inference-training.json`` (training's real ``model_promoted`` and ``challenger_proposed``
+builders) and ``monitoring-inference.json`` (its recorded message fed to monitoring's real
+handler).
 """
 
 from __future__ import annotations
@@ -31,13 +33,20 @@ from contracts.events.models import (
     DriftDetected,
     FeatureReference,
     PredictionLogged,
+    ShadowScored,
     TrainingCompleted,
     TransactionsIngested,
 )
 from contracts.features import FEATURE_NAMES, N_FEATURES, transform_many
 from contracts.messaging import encode
 from contracts.monitoring import DriftThresholds, FeatureDrift
-from contracts.registry import DataWindow, ModelMetrics, ModelVersion, TrainingRunRequest
+from contracts.registry import (
+    DataWindow,
+    HoldoutEvaluation,
+    ModelMetrics,
+    ModelVersion,
+    TrainingRunRequest,
+)
 from extracted_services.ingestion.messaging import transactions_ingested_message
 from extracted_services.monitoring.detector import WindowRow, compute_report
 from extracted_services.monitoring.monitor import Monitor, drift_alarm
@@ -48,12 +57,13 @@ from extracted_services.training.job import Job, JobResult
 from extracted_services.training.reference import build_reference
 from extracted_services.training.runs import (
     Trainer,
+    challenger_proposed_event,
     model_promoted_event,
     training_completed_event,
 )
 from extracted_services.training.settings import Settings as TrainingSettings
 from extracted_services.training.store import Database as TrainingDatabase
-from extracted_services.training.store import count_transactions
+from extracted_services.training.store import count_transactions, proposals
 from migration_playbook.message_pacts import record_message_pact, verify_message_pacts
 
 EVENT_ID = "0b6f1d7e-8a55-4c31-9b8e-5c2a4f0f3a10"
@@ -226,22 +236,28 @@ def test_drift_detected_between_monitoring_and_training(trainer: Trainer) -> Non
 # -- pacts whose consumer tests live with inference ---------------------------------------
 
 
-def test_training_produces_the_model_promoted_inference_expects() -> None:
-    def build() -> Any:
-        promoted = ModelVersion(
-            version="4",
-            created_at=AT,
-            training_run_id="run-1",
-            feature_spec_version="1",
-            metrics=METRICS,
-            data_window=WINDOW,
-            is_current=True,
-            promoted_at=datetime.now(UTC),
-        )
-        return encode(model_promoted_event("risk-scorer", promoted, "3"))
+def _model_promoted() -> Any:
+    promoted = ModelVersion(
+        version="4",
+        created_at=AT,
+        training_run_id="run-1",
+        feature_spec_version="1",
+        metrics=METRICS,
+        data_window=WINDOW,
+        is_current=True,
+        promoted_at=datetime.now(UTC),
+    )
+    return encode(model_promoted_event("risk-scorer", promoted, "3"))
 
+
+def _challenger_proposed() -> Any:  # training's builder, exactly what its outbox stores
+    return encode(challenger_proposed_event("risk-scorer", "4", EVALUATION, 200))
+
+
+def test_training_produces_the_model_promoted_and_challenger_proposed_inference_expects() -> None:
     pact_file = pacts.PACT_DIR / "inference-training.json"
-    _passed(verify_message_pacts("training", {"model_promoted": build}, [pact_file]))
+    builders = {"model_promoted": _model_promoted, "challenger_proposed": _challenger_proposed}
+    _passed(verify_message_pacts("training", builders, [pact_file]))
 
 
 def test_monitoring_handles_the_prediction_logged_inference_recorded(monitor: Monitor) -> None:
@@ -253,3 +269,88 @@ def test_monitoring_handles_the_prediction_logged_inference_recorded(monitor: Mo
     assert monitor.record_prediction(event) == len(event.decisions)
     assert not monitor.record_prediction(event)  # a redelivery changes nothing
     assert monitor.serving_version() == event.decisions[-1].prediction.model_version
+
+
+# -- shadow_scored: inference -> training; challenger_proposed: training -> inference ----
+
+EVALUATION = HoldoutEvaluation(
+    rows=400,
+    positives=32,
+    window=WINDOW,
+    sufficient=True,
+    challenger_roc_auc=0.96,
+    champion_version="3",
+    champion_roc_auc=0.71,
+    summary="ROC AUC 0.9600 vs champion v3 0.7100 on the same 400 rows, 32 fraud",
+)
+
+
+class _Champion:
+    """A registry where v3 serves and v4 can be promoted."""
+
+    def __init__(self) -> None:
+        self.champion = "3"
+
+    def alias_version(self, alias: str) -> str | None:
+        return self.champion if alias == "champion" else None
+
+    def promote(self, version: str) -> tuple[ModelVersion, str | None]:
+        previous, self.champion = self.champion, version
+        promoted = ModelVersion(
+            version=version,
+            created_at=AT,
+            training_run_id="run-4",
+            feature_spec_version="1",
+            metrics=METRICS,
+            data_window=WINDOW,
+            is_current=True,
+            promoted_at=AT,
+        )
+        return promoted, previous
+
+
+def test_training_handles_the_shadow_scored_it_expects(tmp_path: Path) -> None:
+    settings = TrainingSettings(database_url=f"sqlite:///{tmp_path / 'training.db'}", min_rows=10)
+    db = TrainingDatabase(settings.database_url)
+    db.create_schema()
+    registry = _Champion()
+    trainer = Trainer(settings, db, registry)  # type: ignore[arg-type]
+    with db.session() as session:  # v4 was proposed against v3 (its run is not needed)
+        session.execute(
+            proposals.insert().values(
+                model_version="4",
+                run_id="run-4",
+                champion_version="3",
+                proposed_at=AT,
+                state="pending",
+            )
+        )
+    outcomes: list[str | None] = []
+
+    def handle(event: Event, headers: Mapping[str, str]) -> None:
+        assert isinstance(event, ShadowScored)
+        outcomes.append(trainer.handle_shadow(event))
+
+    example = ShadowScored(
+        event_id=EVENT_ID,
+        occurred_at=AT,
+        model_version="4",
+        champion_version="3",
+        instance="host-1",
+        outcome="completed",
+        reason="",
+        rows=200,
+        agreement=0.91,
+        challenger_decline_rate=0.07,
+        champion_decline_rate=0.01,
+        challenger_mean_score=0.09,
+        champion_mean_score=0.03,
+        errors=0,
+        started_at=AT,
+        finished_at=AT,
+    )
+    try:
+        record_message_pact("training", example, handle, pacts.PACT_DIR)
+        assert outcomes == ["promoted"] and registry.champion == "4"
+    finally:
+        db.dispose()

@@ -27,7 +27,7 @@ from contracts.datagen import generate
 from contracts.events.models import ModelPromoted, PredictionLogged
 from contracts.messaging import SyncPublisher, build_topology, encode
 from migration_playbook.runner.process import ManagedProcess
-from tests.amqp_support import drain, fresh_vhost, message_count, wait_for
+from tests.amqp_support import drain, fresh_vhost, wait_for
 from tests.inference_fixtures import Registry
 from tests.integration.inference._support import start_service
 

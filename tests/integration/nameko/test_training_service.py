@@ -153,7 +153,7 @@ def test_training_worker_closes_its_part_of_the_loop(tmp_path: Path, mlflow_uri:
                 requests.get(f"{base}/api/v1/models/current", timeout=5).json()
             )
             assert current.version == "1" and current.is_current
-            assert current.data_window.rows == 2000
+            assert current.data_window.rows == settings.retrain_max_rows  # the newest rows
             listing = ModelList.model_validate(
                 requests.get(f"{base}/api/v1/models", timeout=5).json()
             )

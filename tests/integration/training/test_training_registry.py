@@ -87,10 +87,23 @@ def test_a_run_registers_a_version_inference_can_serve(trainer: Trainer, tmp_pat
     )
     assert served.version == v1 and served.feature_spec_version == "1"
 
+    assert first.evaluation is not None and first.evaluation.champion_version is None
+    # The newest 500 rows (a quarter) were held out: the model trained on the rest.
+    assert (
+        first.evaluation.rows == 500
+        and first.metrics.train_rows + first.metrics.holdout_rows == 1500
+    )
+
     # A second run that does not beat the margin stays challenger; a person promotes it.
     second = trainer.execute(trainer.submit(TrainingRunRequest(epochs=1, seed=2)).run_id)
     v2 = second.model_version
     assert v2 is not None and v2 != v1
+    # Both scored on the same fresh hold-out: the champion (v1, loaded from the registry) too.
+    evaluation = second.evaluation
+    assert evaluation is not None and evaluation.champion_version == v1
+    assert evaluation.champion_roc_auc is not None and evaluation.challenger_roc_auc is not None
+    assert second.promotion is not None
+    assert "not promoted" in second.promotion or "stays challenger" in second.promotion
     assert client.get_model_version_by_alias(MODEL, "champion").version == v1
     assert client.get_model_version_by_alias(MODEL, "challenger").version == v2
     current, versions = trainer.registry.versions()
@@ -114,5 +127,5 @@ def test_a_run_registers_a_version_inference_can_serve(trainer: Trainer, tmp_pat
     completed = TrainingCompleted.model_validate(events[0])
     assert completed.model_version == v1 and completed.data_window is not None
     assert [r.feature for r in completed.reference] == [*FEATURE_NAMES, "score"]
-    assert all(len(r.sample) == 2000 for r in completed.reference)
+    assert all(len(r.sample) == 1000 for r in completed.reference)  # the newest 1,000 rows
     assert events[4]["model_uri"] == f"models:/{MODEL}/{v1}"
