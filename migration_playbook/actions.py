@@ -53,9 +53,15 @@ def export_monolith_model(ctx: KitContext, options: dict[str, Any]) -> str:
             ctx.settings.workdir.resolve() / "models" / "monolith",
             ctx.settings.mlflow_url,
         )
-    state = "registered" if result.created else "already registered"
     target = f"{result.registered_model}/{result.registry_version}"
-    return f"monolith v{result.monolith_version} {state} as {target} (alias {result.alias})"
+    if result.created:
+        return f"monolith v{result.monolith_version} registered as {target} (alias {result.alias})"
+    serving = (
+        ""
+        if result.alias_version == result.registry_version
+        else f"; {result.alias} stays on version {result.alias_version}"
+    )
+    return f"monolith v{result.monolith_version} already registered as {target}{serving}"
 
 
 def backfill_audit(ctx: KitContext, options: dict[str, Any]) -> str:

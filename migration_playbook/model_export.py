@@ -9,7 +9,11 @@ distribution (features and scores) and the monolith's ``meta.json`` travel as ar
 the same run, and the registered version carries its lineage as tags.
 
 Exporting is idempotent: a monolith version that is already registered is not registered
-again; the alias is (re)pointed at it.
+again, and the alias is pointed at it only when no version holds the alias yet. Once the
+training service has promoted its own versions, re-running the export (a later phase's
+pre-step) must not move ``champion`` back behind everyone's back: that would roll the
+registry back without a ``model_promoted``, and the next proposal would be compared with a
+version nobody serves.
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ class ExportResult:
     alias: str
     run_id: str
     created: bool  # False when the monolith version was already registered
+    #: Where ``alias`` points after the export (another version when training has promoted
+    #: one since: the export leaves it there).
+    alias_version: str | None = None
 
     @property
     def model_uri(self) -> str:
@@ -69,6 +76,16 @@ class ExportResult:
 
 def _offline() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    """The version ``alias`` points at, or None."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
 
 
 def find_registered(client: MlflowClient, name: str, monolith_version: int) -> str | None:
@@ -128,10 +145,15 @@ def export_monolith_model(
     client = MlflowClient(tracking_uri)
     existing = find_registered(client, name, monolith_version)
     if existing is not None:
-        client.set_registered_model_alias(name, alias, existing)
+        holder = _alias_version(client, name, alias)
+        if holder is None:
+            client.set_registered_model_alias(name, alias, existing)
+            holder = existing
         run_id = client.get_model_version(name, existing).run_id or ""
         logger.info("monolith v%s is already %s/%s", monolith_version, name, existing)
-        return ExportResult(monolith_version, name, existing, alias, run_id, created=False)
+        return ExportResult(
+            monolith_version, name, existing, alias, run_id, created=False, alias_version=holder
+        )
 
     metrics = described.metrics
     window = described.data_window
@@ -199,4 +221,7 @@ def export_monolith_model(
     )
     client.set_registered_model_alias(name, alias, registry_version)
     logger.info("registered monolith v%s as %s/%s", monolith_version, name, registry_version)
-    return ExportResult(monolith_version, name, registry_version, alias, run_id, created=True)
+    return ExportResult(
+        monolith_version, name, registry_version, alias, run_id, created=True,
+        alias_version=registry_version,
+    )  # fmt: skip

@@ -22,10 +22,12 @@ from contracts.predictions import Prediction, PredictionBatch, PredictionRecord
 from contracts.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type
 from extracted_services.inference.deps import RuntimeDep
 from extracted_services.inference.endpoint import (
+    DRY_RUN_HEADER,
     PATH,
     FastPredictions,
     check_length,
     internal_problem,
+    is_dry_run,
     predict,
 )
 from extracted_services.inference.errors import (
@@ -95,13 +97,16 @@ def _register_routes(app: FastAPI) -> None:
         # Served by ``endpoint.FastPredictions`` in the running service; this route
         # documents the operation and serves test clients, through the same function.
         check_length(request.headers.get("content-length"))
+        dry_run = is_dry_run(request.headers.get(DRY_RUN_HEADER))
         body = await predict(
             runtime,
             await request.body(),
             request.headers.get("content-type"),
             request.headers.get("traceparent"),
+            dry_run=dry_run,
         )
-        return Response(content=body, media_type="application/json")
+        headers = {DRY_RUN_HEADER: "true"} if dry_run else None
+        return Response(content=body, media_type="application/json", headers=headers)
 
     @app.get(
         "/api/v1/predictions/{prediction_id}",

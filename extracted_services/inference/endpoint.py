@@ -40,6 +40,14 @@ logger = logging.getLogger(__name__)
 PATH = "/api/v1/predictions"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 _JSON = b"application/json"
+#: The dry-run contract: a request with this header set to ``true`` is scored and
+#: answered, and leaves no trace (no audit row, no event, not counted by monitoring); the
+#: answer carries the same header to say it was honoured.
+DRY_RUN_HEADER = "x-dry-run"
+
+
+def is_dry_run(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in ("true", "1")
 
 
 def check_length(content_length: str | None) -> None:
@@ -61,7 +69,12 @@ def check_media_type(content_type: str | None) -> None:
 
 
 async def predict(
-    runtime: Runtime, raw: bytes, content_type: str | None, traceparent: str | None
+    runtime: Runtime,
+    raw: bytes,
+    content_type: str | None,
+    traceparent: str | None,
+    *,
+    dry_run: bool = False,
 ) -> bytes:
     """Score the body's transaction(s); the answer's JSON, or an :class:`InferenceError`."""
     started = time.perf_counter()
@@ -77,7 +90,10 @@ async def predict(
         reason = runtime.model_error or "no model has been loaded"
         raise NoModelServing(f"{reason}; promote a model in the registry first")
     job = ScoreJob(
-        parsed.transactions, transform_many(parsed.transactions), current_traceparent.get()
+        parsed.transactions,
+        transform_many(parsed.transactions),
+        current_traceparent.get(),
+        dry_run=dry_run,
     )
     try:
         entries = await runtime.batcher.submit(job)
@@ -151,9 +167,10 @@ class FastPredictions:
             return
         headers = {}
         for name, value in scope["headers"]:
-            if name in (b"content-type", b"content-length", b"traceparent"):
+            if name in (b"content-type", b"content-length", b"traceparent", b"x-dry-run"):
                 headers[name] = value.decode("latin-1")
         status, extra = 200, []
+        dry_run = is_dry_run(headers.get(b"x-dry-run"))
         try:
             check_length(headers.get(b"content-length"))
             try:
@@ -165,8 +182,11 @@ class FastPredictions:
                 raw,
                 headers.get(b"content-type"),
                 headers.get(b"traceparent"),
+                dry_run=dry_run,
             )
             content_type = _JSON
+            if dry_run:
+                extra = [(DRY_RUN_HEADER.encode(), b"true")]
         except InferenceError as exc:
             status = exc.status
             body = problem_body(exc.to_problem(PATH))

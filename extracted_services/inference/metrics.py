@@ -52,6 +52,11 @@ class Metrics:
         self.predictions = Counter(
             "inference_predictions_total", "Decisions made.", ["decision"], registry=r
         )
+        self.dry_runs = Counter(
+            "inference_dry_run_predictions_total",
+            "Rows scored in dry runs (answered, not audited, not announced).",
+            registry=r,
+        )
         self.request_seconds = Histogram(
             "inference_request_duration_seconds",
             "Time to answer POST /api/v1/predictions.",

@@ -165,8 +165,16 @@ class Runtime:
         return results
 
     async def _complete(self, jobs: list[ScoreJob], results: list[list[AuditEntry]]) -> None:
-        entries = [entry for per_job in results for entry in per_job]
-        await self.audit_writer.write(entries)
+        # A dry run is answered and leaves no trace: no audit row, no event.
+        entries = [
+            entry
+            for job, per_job in zip(jobs, results, strict=True)
+            if not job.dry_run
+            for entry in per_job
+        ]
+        if entries:
+            await self.audit_writer.write(entries)
+        self.metrics.dry_runs.inc(sum(job.rows for job in jobs if job.dry_run))
         for entry in entries:
             self.metrics.predictions.labels(entry.prediction.decision.value).inc()
         shadow = self.shadow

@@ -28,6 +28,9 @@ class ScoreJob:
     transactions: list[Transaction]
     features: npt.NDArray[np.float32]
     traceparent: str | None = None
+    #: Dry run (``X-Dry-Run: true``, e.g. a proxy's shadow copy): scored and answered,
+    #: never audited, never announced, never counted as live traffic.
+    dry_run: bool = False
 
     @property
     def rows(self) -> int:

@@ -41,7 +41,10 @@ def export_monolith(
         int | None, typer.Option(help="Monolith model version (default: the serving one).")
     ] = None,
     name: Annotated[str, typer.Option(help="Registered model name.")] = REGISTERED_MODEL,
-    alias: Annotated[str, typer.Option(help="Alias to point at it.")] = CHAMPION_ALIAS,
+    alias: Annotated[
+        str,
+        typer.Option(help="Alias to point at it (left alone when it already names a version)."),
+    ] = CHAMPION_ALIAS,
 ) -> None:
     """Register the monolith's serving model as ``risk-scorer`` and alias it ``champion``."""
     try:
@@ -54,5 +57,5 @@ def export_monolith(
     verb = "registered" if result.created else "already registered as"
     typer.echo(
         f"monolith model v{result.monolith_version} {verb} {result.model_uri} "
-        f"(run {result.run_id}); alias {result.alias!r} -> version {result.registry_version}"
+        f"(run {result.run_id}); alias {result.alias!r} -> version {result.alias_version}"
     )

@@ -57,7 +57,8 @@ def probe_set(spec: ClosedLoopGate) -> list[Transaction]:
 
 def probe_auc(api: ApiClient, probe: list[Transaction]) -> tuple[float, str]:
     """ROC AUC of the model that answers through ``api`` on the labelled probe set, and
-    the model version that answered."""
+    the model version that answered. ``api`` sends ``X-Dry-Run: true``: the probe is scored
+    and leaves no trace (no audit row, no event, nothing in monitoring's drift window)."""
     unlabelled = [tx.model_copy(update={"is_fraud": None}) for tx in probe]
     answers = []
     for start in range(0, len(unlabelled), 500):
@@ -88,7 +89,8 @@ def closed_loop_gate(
 ) -> GateResult:
     start_version = _json(f"{inference_url}/readyz").get("model_version")
     probe = probe_set(spec)
-    with ApiClient(proxy_url, headers=headers, timeout=60) as api:
+    dry_run = {**headers, "X-Dry-Run": "true"}
+    with ApiClient(proxy_url, headers=dry_run, timeout=60) as api:
         auc_before, served_before = probe_auc(api, probe)
     traffic: dict[str, TrafficReport] = {}
     stop_traffic = threading.Event()
@@ -136,8 +138,9 @@ def closed_loop_gate(
     sender.join(timeout=spec.max_seconds + 30)
     sent = traffic.get("report")
     failed = sent.failed if sent else -1
-    with ApiClient(proxy_url, headers=headers, timeout=60) as api:
+    with ApiClient(proxy_url, headers=dry_run, timeout=60) as api:
         auc_after, served_after = probe_auc(api, probe) if new_version else (None, "")
+    with ApiClient(proxy_url, headers=headers, timeout=60) as api:
         run = _promoted_run(api, new_version) if new_version else None
     evaluation = run.evaluation if run is not None else None
     hold_out_ok = bool(

@@ -182,3 +182,42 @@ def test_inference_swap_under_load_and_bad_version_refused(
     assert all(d.traceparent for d in decisions)
     sample = PredictionLogged.from_message(messages[0][1])
     assert len(sample.decisions[0].features) == 13 and sample.feature_spec_version == "1"
+
+
+def test_a_dry_run_is_answered_and_leaves_no_trace(service: ManagedProcess, vhost: str) -> None:
+    """The dry-run contract (a proxy's shadow copy, the closed-loop gate's probe): scored
+    and answered like any request, said so in the answer, never audited, never announced."""
+    tx = generate(1, seed=77)[0].model_copy(update={"is_fraud": None})
+    body = tx.model_dump_json(exclude_none=True)
+    headers = {"content-type": "application/json", "X-Dry-Run": "true"}
+    dry = httpx.post(f"{service.url}/api/v1/predictions", content=body, headers=headers)
+    assert dry.status_code == 200 and dry.headers["x-dry-run"] == "true"
+    assert dry.json()["decision"] in ("approve", "review", "decline")
+    real = httpx.post(
+        f"{service.url}/api/v1/predictions",
+        content=body,
+        headers={"content-type": "application/json"},
+    )
+    assert real.status_code == 200 and "x-dry-run" not in real.headers
+    assert real.json()["score"] == dry.json()["score"]  # the same model, the same answer
+
+    assert (
+        httpx.get(f"{service.url}/api/v1/predictions/{dry.json()['prediction_id']}").status_code
+        == 404
+    )
+    assert httpx.get(f"{service.url}/api/v1/predictions/{real.json()['prediction_id']}").is_success
+    published: list[str] = []
+
+    def announced() -> bool:
+        for _, message in drain(vhost, MONITORING_QUEUE):
+            published.extend(
+                d.prediction.prediction_id for d in PredictionLogged.from_message(message).decisions
+            )
+        return real.json()["prediction_id"] in published
+
+    wait_for(announced, 20, "the real decision's prediction_logged")
+    time.sleep(0.5)
+    announced()
+    assert dry.json()["prediction_id"] not in published
+    metrics = httpx.get(f"{service.url}/metrics").text
+    assert "inference_dry_run_predictions_total 1.0" in metrics
