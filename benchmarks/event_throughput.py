@@ -287,43 +287,25 @@ def end_to_end(
 
 
 # -- 4. the consumers ------------------------------------------------------------------------
-#: ``run_path`` name of the consumer process: it runs a nameko container, so eventlet must
-#: patch before anything imports socket or threading (see extracted_services/*/__main__.py).
-CHILD = "__consumer_child__"
-CHILD_BOOT = (
-    "import eventlet; eventlet.monkey_patch(); import runpy, sys; "
-    f"runpy.run_path(sys.argv[1], run_name={CHILD!r})"
-)
 CONSUMER_TARGET = 2000.0  # events/s on one core
 
 
-def consumer_child(kind: str, uri: str, database: str, port: str) -> None:
-    """The consumer process: the real service in a nameko container until SIGTERM."""
-    import eventlet
-    from nameko.containers import ServiceContainer
-
-    config: dict[str, Any] = {"AMQP_URI": uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"}
-    service: Any
-    if kind == "monitoring":
-        from extracted_services.monitoring.service import MonitoringService
-        from extracted_services.monitoring.settings import Settings as MonitoringSettings
-
-        service = MonitoringService
-        config["MONITORING_SETTINGS"] = MonitoringSettings(database_url=f"sqlite:///{database}")
-    else:
-        from extracted_services.training.service import TrainingService
-        from extracted_services.training.settings import Settings as TrainingSettings
-
-        service = TrainingService
-        # Consuming never asks MLflow: a tracking URI nothing answers on.
-        config["TRAINING_SETTINGS"] = TrainingSettings(
-            database_url=f"sqlite:///{database}",
-            mlflow_tracking_uri=f"http://127.0.0.1:{free_port()}",
-        )
-    container = ServiceContainer(service, config=config)
-    signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(container.stop))
-    container.start()
-    container.wait()
+def consumer_command(
+    kind: str, uri: str, database: str, port: int
+) -> tuple[list[str], dict[str, str]]:
+    """The consumer process exactly as the kit runs it: ``python -m extracted_services.<kind>``
+    configured by its environment (its own SQLite file; training's MLflow on a port nothing
+    answers on: consuming never asks it)."""
+    env = {
+        **os.environ,
+        "AMQP_URI": uri,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "PORT": str(port),
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+    if kind == "training":
+        env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{free_port()}"
+    return [sys.executable, "-m", f"extracted_services.{kind}"], env
 
 
 def prediction_messages(n: int, per_message: int, seed: int) -> list[OutgoingMessage]:
@@ -401,17 +383,10 @@ def drain_backlog(
         channel = connection.channel()
         assert ready_count(channel, queue) == n, "the queue was not pre-filled"
         log = (folder / f"{kind}.log").open("wb")
+        command, env = consumer_command(kind, uri, str(database), free_port())
         child = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                CHILD_BOOT,
-                __file__,
-                kind,
-                uri,
-                str(database),
-                str(free_port()),
-            ],
+            command,
+            env=env,
             cwd=Path(__file__).resolve().parents[1],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -610,5 +585,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-elif __name__ == CHILD:
-    consumer_child(*sys.argv[2:])
