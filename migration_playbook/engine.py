@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contracts.client import ApiClient, ApiError
+from contracts.messaging import Management, build_topology, restore_consumer, retire_consumer
 from migration_playbook import ledger
 from migration_playbook.actions import ACTIONS
 from migration_playbook.gates.registry import run_gate
@@ -25,7 +26,7 @@ from migration_playbook.gates.result import GateResult, Measurement, Outcome
 from migration_playbook.phases.loader import render_table, table_text
 from migration_playbook.phases.models import Phase, RoutePatch, Step
 from migration_playbook.proxy_admin import AdminError, ProxyAdmin, mint_token
-from migration_playbook.runner.catalog import ProcessSpec, process_catalog
+from migration_playbook.runner.catalog import ProcessSpec, process_catalog, with_replicas
 from migration_playbook.runner.supervisor import Supervisor
 from migration_playbook.settings import KitSettings
 from migration_playbook.traffic import drive_sync
@@ -145,11 +146,20 @@ def up(ctx: KitContext, phase: Phase, on_event: EventSink = _quiet) -> list[dict
 
 
 def _ensure(ctx: KitContext, names: tuple[str, ...], on_event: EventSink) -> None:
+    names = with_replicas(ctx.catalog, names)
     specs = [ctx.catalog[name] for name in ctx.catalog if name in names]
     for spec in specs:
         if not _running(ctx, spec.name):
             on_event("process", f"starting {spec.name} ({spec.description})")
+            if spec.consumer is not None and spec.replica_of is None:
+                # It consumes again: its queues keep messages again (see _stop_others).
+                restore_consumer(management(ctx), build_topology(), spec.consumer)
     ctx.supervisor.ensure(specs, ctx.settings.ready_timeout_s)
+
+
+def management(ctx: KitContext) -> Management:
+    """The broker's management API for the kit's vhost."""
+    return Management.from_amqp_uri(ctx.settings.amqp_uri)
 
 
 def _running(ctx: KitContext, name: str) -> bool:
@@ -343,22 +353,39 @@ def apply(
 
 def _stop_others(ctx: KitContext, phase: Phase, on_event: EventSink) -> None:
     """Stop what the phase no longer needs, once no route points at it (decommissioning)."""
+    wanted = with_replicas(ctx.catalog, phase.processes)
     others = [
         state.name
         for state in ctx.supervisor.states()
-        if state.name not in phase.processes and state.state in ("RUNNING", "STARTING")
+        if state.name not in wanted and state.state in ("RUNNING", "STARTING")
     ]
     if not others:
         return
     ctx.supervisor.stop(others)
     on_event("process", f"stopped {', '.join(others)}: not part of phase {phase.phase}")
+    # A consumer the phase decommissions keeps no queue filling: every producer declares
+    # its queues, so they would grow forever with events nobody will read.
+    consumers = sorted(
+        {
+            consumer
+            for name in others
+            if name in ctx.catalog and (consumer := ctx.catalog[name].consumer) is not None
+        }
+    )
+    retired = [
+        queue
+        for consumer in consumers
+        for queue in retire_consumer(management(ctx), build_topology(), consumer)
+    ]
+    if retired:
+        on_event("process", f"retired the queues of {', '.join(consumers)}")
     ledger.append(
         ctx.ledger_path,
         phase=phase.phase,
         step="stop",
         action="stop",
         outcome="pass",
-        details={"stopped": others},
+        details={"stopped": others, "retired_queues": retired},
     )
 
 

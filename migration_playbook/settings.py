@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -33,6 +33,22 @@ class KitSettings(BaseSettings):
     #: Worker processes of the monolith (gunicorn) and of the inference service (uvicorn).
     monolith_workers: int = Field(default=1, ge=1, le=32)
     inference_workers: int = Field(default=1, ge=1, le=32)
+    #: Processes per scalable consumer (``monitoring``, ``training``, ``legacy-sync``):
+    #: 2 or more adds consumer-only replicas on the same queues, e.g.
+    #: ``KIT_REPLICAS='{"monitoring": 2}'``.
+    replicas: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("replicas")
+    @classmethod
+    def _scalable(cls, value: dict[str, int]) -> dict[str, int]:
+        scalable = ("monitoring", "training", "legacy-sync")
+        for name, count in value.items():
+            if name not in scalable:
+                raise ValueError(f"{name!r} cannot be replicated; scalable: {', '.join(scalable)}")
+            if not 1 <= count <= 8:
+                raise ValueError(f"{name}: {count} processes (1 to 8)")
+        return value
+
     ready_timeout_s: float = 90.0
     reports_dir: Path = Path("reports")
 

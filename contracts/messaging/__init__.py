@@ -9,7 +9,13 @@ from contracts.messaging.backoff import Backoff
 from contracts.messaging.consumer_async import AsyncConsumer, AsyncHandler
 from contracts.messaging.consumer_batch import BatchConsumer, BatchHandler
 from contracts.messaging.consumer_sync import ConsumerStats, SyncConsumer, SyncHandler
-from contracts.messaging.declare import apply_policies, declare_async, declare_sync
+from contracts.messaging.declare import (
+    apply_policies,
+    declare_async,
+    declare_sync,
+    restore_consumer,
+    retire_consumer,
+)
 from contracts.messaging.dlq import ParkedMessage, QueueDepth, depths, list_parked, replay
 from contracts.messaging.idempotency import ProcessedEvents, processed_events_table
 from contracts.messaging.management import Management, ManagementError
@@ -64,4 +70,6 @@ __all__ = [
     "outbox_table",
     "processed_events_table",
     "replay",
+    "restore_consumer",
+    "retire_consumer",
 ]

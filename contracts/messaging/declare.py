@@ -8,13 +8,14 @@ missing queue; policies go through the management API (see ``management.py``).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
 from contracts.messaging.management import Management, ManagementError
-from contracts.messaging.topology import ConsumerQueue, Topology
+from contracts.messaging.topology import POLICY_PRIORITY, ConsumerQueue, PolicySpec, Topology
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +83,43 @@ def apply_policies(management: Management, topology: Topology, *, required: bool
         logger.warning("dead-letter policies not applied (%s)", exc)
         return False
     return True
+
+
+#: Retirement outranks the dead-letter policy on the same queue.
+RETIRED_PRIORITY = POLICY_PRIORITY + 10
+
+
+def _retired_queues(topology: Topology, consumer: str) -> list[str]:
+    return [
+        name
+        for cq in topology.consumer_queues
+        if cq.consumer == consumer and not cq.per_instance
+        for name in (cq.name, cq.retry_queue)
+    ]
+
+
+def _retired_policy(queue: str) -> PolicySpec:
+    return PolicySpec(
+        name=f"retired-{queue}",
+        pattern=f"^{re.escape(queue)}$",
+        definition={"max-length": 0, "overflow": "drop-head"},
+        priority=RETIRED_PRIORITY,
+    )
+
+
+def retire_consumer(management: Management, topology: Topology, consumer: str) -> list[str]:
+    """A decommissioned consumer: its queues keep no message (a ``max-length`` 0 policy).
+
+    Every process declares the whole topology, so a retired consumer's queues would be
+    declared again and fill forever with events nobody reads; a policy outlives that.
+    Messages already queued are dropped. Returns the queues retired."""
+    queues = _retired_queues(topology, consumer)
+    for queue in queues:
+        management.apply_policy(_retired_policy(queue))
+    return queues
+
+
+def restore_consumer(management: Management, topology: Topology, consumer: str) -> None:
+    """Undo :func:`retire_consumer` (the consumer runs again; what was dropped is gone)."""
+    for queue in _retired_queues(topology, consumer):
+        management.delete_policy(_retired_policy(queue).name)

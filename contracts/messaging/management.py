@@ -76,6 +76,10 @@ class Management:
             },
         )
 
+    def delete_policy(self, name: str) -> None:
+        """Remove a policy (absent already: nothing to do)."""
+        self._call("DELETE", f"policies/{_q(self.vhost)}/{_q(name)}")
+
     def policies(self) -> list[dict[str, Any]]:
         result = self._call("GET", f"policies/{_q(self.vhost)}")
         return list(result or [])

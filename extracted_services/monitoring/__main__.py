@@ -8,6 +8,7 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import argparse  # noqa: E402
 import gc  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
@@ -15,11 +16,19 @@ from typing import Any  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from extracted_services.monitoring.service import MonitoringService  # noqa: E402
+from extracted_services.monitoring.service import MonitoringConsumer, MonitoringService  # noqa: E402
 from extracted_services.monitoring.settings import Settings  # noqa: E402
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m extracted_services.monitoring",
+        description="The monitoring worker (nameko) with its HTTP front; `consume` runs a "
+        "consumer-only replica that takes prediction_logged from the shared queue and "
+        "nothing else.",
+    )
+    parser.add_argument("mode", nargs="?", default="serve", choices=["serve", "consume"])
+    args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level,
@@ -31,7 +40,7 @@ def main() -> None:
         "MONITORING_SETTINGS": settings,
     }
     runner = ServiceRunner(config)
-    runner.add_service(MonitoringService)
+    runner.add_service(MonitoringService if args.mode == "serve" else MonitoringConsumer)
 
     def shutdown(_signum: int, _frame: Any) -> None:
         eventlet.spawn_n(runner.stop)

@@ -45,9 +45,13 @@ batch_event_handler = cast(Callable[..., Callable[[_F], _F]], _batch_event_handl
 
 class MonitorProvider(DependencyProvider):  # type: ignore[misc]
     """Builds the :class:`Monitor` from ``config["MONITORING_SETTINGS"]`` (or the
-    environment); runs its drift checks and outbox relay with the container."""
+    environment); runs its drift checks and outbox relay with the container, unless it
+    serves a consumer-only replica (``duties=False``)."""
 
     monitor: Monitor
+
+    def __init__(self, duties: bool = True) -> None:
+        self.duties = duties
 
     def setup(self) -> None:
         settings = self.container.config.get("MONITORING_SETTINGS") or Settings()
@@ -57,7 +61,7 @@ class MonitorProvider(DependencyProvider):  # type: ignore[misc]
         self.monitor = Monitor(settings, db, Metrics())
 
     def start(self) -> None:
-        self.monitor.start()
+        self.monitor.start(relay=self.duties, checks=self.duties)
 
     def stop(self) -> None:
         self.monitor.stop()
@@ -130,3 +134,17 @@ class MonitoringService:
         return Response(
             generate_latest(self.monitor.metrics.registry), content_type=CONTENT_TYPE_LATEST
         )
+
+
+class MonitoringConsumer:
+    """A consumer-only replica (``python -m extracted_services.monitoring consume``): takes
+    ``prediction_logged`` from the same queue as the main worker (competing consumers) and
+    stores it in the same database. No HTTP, no drift checks, no alarms: those stay with
+    the one main worker, so an episode is still raised once."""
+
+    name = SERVICE
+    monitor: Monitor = MonitorProvider(duties=False)
+
+    @batch_event_handler("inference", "prediction_logged")
+    def handle_prediction_logged(self, events: list[PredictionLogged]) -> None:
+        self.monitor.record_predictions(events)

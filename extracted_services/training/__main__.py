@@ -8,6 +8,7 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import argparse  # noqa: E402
 import gc  # noqa: E402
 import logging  # noqa: E402
 import signal  # noqa: E402
@@ -15,11 +16,19 @@ from typing import Any  # noqa: E402
 
 from nameko.runners import ServiceRunner  # noqa: E402
 
-from extracted_services.training.service import TrainingService  # noqa: E402
+from extracted_services.training.service import TrainingConsumer, TrainingService  # noqa: E402
 from extracted_services.training.settings import Settings  # noqa: E402
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m extracted_services.training",
+        description="The training worker (nameko) with its HTTP front; `consume` runs a "
+        "consumer-only replica that takes transactions_ingested from the shared queue and "
+        "nothing else.",
+    )
+    parser.add_argument("mode", nargs="?", default="serve", choices=["serve", "consume"])
+    args = parser.parse_args(argv)
     settings = Settings()
     logging.basicConfig(
         level=settings.log_level,
@@ -31,7 +40,7 @@ def main() -> None:
         "TRAINING_SETTINGS": settings,
     }
     runner = ServiceRunner(config)
-    runner.add_service(TrainingService)
+    runner.add_service(TrainingService if args.mode == "serve" else TrainingConsumer)
 
     def shutdown(_signum: int, _frame: Any) -> None:
         eventlet.spawn_n(runner.stop)

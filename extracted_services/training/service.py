@@ -43,9 +43,13 @@ API = "/api/v1/models"
 
 class TrainerProvider(DependencyProvider):  # type: ignore[misc]
     """Builds the :class:`Trainer` from ``config["TRAINING_SETTINGS"]`` (or the environment)
-    at container set-up; starts its run and relay threads with the container."""
+    at container set-up; starts its run and relay threads with the container, unless it
+    serves a consumer-only replica (``duties=False``)."""
 
     trainer: Trainer
+
+    def __init__(self, duties: bool = True) -> None:
+        self.duties = duties
 
     def setup(self) -> None:
         settings = self.container.config.get("TRAINING_SETTINGS") or Settings()
@@ -59,7 +63,8 @@ class TrainerProvider(DependencyProvider):  # type: ignore[misc]
         self.trainer = Trainer(settings, db, registry, Metrics())
 
     def start(self) -> None:
-        self.trainer.start()
+        if self.duties:
+            self.trainer.start()
 
     def stop(self) -> None:
         self.trainer.stop()
@@ -152,3 +157,17 @@ class TrainingService:
         return Response(
             generate_latest(self.trainer.metrics.registry), content_type=CONTENT_TYPE_LATEST
         )
+
+
+class TrainingConsumer:
+    """A consumer-only replica (``python -m extracted_services.training consume``): takes
+    ``transactions_ingested`` from the same queue as the main worker (competing consumers)
+    into the same training store. No HTTP, no runs, no promotions: those stay with the one
+    main worker."""
+
+    name = SERVICE
+    trainer: Trainer = TrainerProvider(duties=False)
+
+    @batch_event_handler("ingestion", "transactions_ingested")
+    def handle_transactions_ingested(self, events: list[TransactionsIngested]) -> None:
+        self.trainer.ingest_many(events)

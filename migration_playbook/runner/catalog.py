@@ -25,6 +25,11 @@ class ProcessSpec:
     env: dict[str, str] = field(default_factory=dict)
     ready_path: str | None = "/readyz"
     description: str = ""
+    #: A consumer-only replica of this process: started and stopped with it.
+    replica_of: str | None = None
+    #: Its name in the event table when it consumes events (its queues are retired when a
+    #: phase decommissions it).
+    consumer: str | None = None
 
     @property
     def url(self) -> str | None:
@@ -67,6 +72,7 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
             settings.legacy_sync_port,
             {"DATABASE_URL": monolith_db},
             description="keeps the monolith's DB complete from transactions_ingested",
+            consumer="legacy_sync",
         ),
         ProcessSpec(
             "proxy",
@@ -138,6 +144,7 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
                 "TRAINING_RETRAIN_COOLDOWN_S": "60",
             },
             description="training worker (nameko) and its HTTP front",
+            consumer="training",
         ),
         ProcessSpec(
             "monitoring",
@@ -145,8 +152,10 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
             settings.monitoring_port,
             {"DATABASE_URL": settings.sqlite_url("monitoring")},
             description="monitoring worker (nameko) and its HTTP front",
+            consumer="monitoring",
         ),
     ]
+    specs += _consumer_replicas(specs, settings.replicas)
     return {
         spec.name: ProcessSpec(
             spec.name,
@@ -155,6 +164,51 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
             {**common, **spec.env},
             spec.ready_path,
             spec.description,
+            spec.replica_of,
+            spec.consumer,
         )
         for spec in specs
     }
+
+
+#: How a consumer-only replica of each scalable consumer runs (the main process keeps
+#: the HTTP front and the duties that must happen once: drift checks, training runs).
+_CONSUME_ONLY: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "monitoring": (("consume",), {}),
+    "training": (("consume",), {}),
+    "legacy-sync": ((), {"PORT": "0", "MONOLITH_MIGRATE_ON_START": "false"}),
+}
+
+
+def _consumer_replicas(specs: list[ProcessSpec], replicas: dict[str, int]) -> list[ProcessSpec]:
+    """``<name>-consumer-<i>`` for i in 2..N: more processes on the same queues (competing
+    consumers), the same database; no port of their own."""
+    by_name = {spec.name: spec for spec in specs}
+    out = []
+    for name, count in sorted(replicas.items()):
+        main = by_name[name]
+        extra_argv, extra_env = _CONSUME_ONLY[name]
+        for index in range(2, count + 1):
+            out.append(
+                ProcessSpec(
+                    f"{name}-consumer-{index}",
+                    (*main.argv, *extra_argv),
+                    None,
+                    {**main.env, **extra_env},
+                    ready_path=None,
+                    description=f"consumer-only replica {index} of {name}",
+                    replica_of=name,
+                    consumer=main.consumer,
+                )
+            )
+    return out
+
+
+def with_replicas(catalog: dict[str, ProcessSpec], names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` plus the consumer replicas of those among them, in catalog order."""
+    wanted = set(names)
+    return tuple(
+        name
+        for name, spec in catalog.items()
+        if name in wanted or (spec.replica_of is not None and spec.replica_of in wanted)
+    )

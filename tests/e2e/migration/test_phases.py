@@ -11,6 +11,7 @@ import pytest
 
 from contracts.client import ApiClient
 from contracts.datagen import TransactionGenerator
+from contracts.messaging import Management, build_topology
 from migration_playbook import ledger
 from migration_playbook.engine import KitContext, apply, up, verify
 from migration_playbook.gates.result import Outcome
@@ -153,3 +154,9 @@ def test_closed_loop_then_decommission(kit_stack: KitContext) -> None:
     assert "monolith" not in table["upstreams"]
     contracts = next(g for g in report.gates if g.gate == "contracts")
     assert contracts.details["proxy"]["failed"] == 0
+    # The legacy sync is decommissioned: its queue is retired, not filling with the
+    # transactions_ingested of the phase's load test.
+    legacy = build_topology().consumer_queue("legacy_sync", "transactions_ingested").name
+    management = Management.from_amqp_uri(kit_stack.settings.amqp_uri)
+    assert f"retired-{legacy}" in {p["name"] for p in management.policies()}
+    assert management.queue(legacy)["messages"] == 0

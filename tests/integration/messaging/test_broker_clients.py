@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -159,3 +160,30 @@ def test_async_consumer_retries_with_delay_then_parks_and_replay_delivers(vhost:
     gaps = [b - a for a, b in zip(attempts, attempts[1:], strict=False)]
     assert all(gap >= 0.25 for gap in gaps), gaps
     assert message_count(vhost, QUEUE.dead_letter_queue) == 0
+
+
+def test_a_retired_consumer_keeps_no_queue_and_a_restored_one_fills_again(vhost: str) -> None:
+    """Decommissioning: every producer declares the legacy sync's queue again, so only a
+    policy stops it from filling forever with events nobody reads."""
+    from contracts.messaging import SyncPublisher, restore_consumer, retire_consumer
+
+    management = Management.from_amqp_uri(vhost)
+    topology = build_topology()
+    event = TransactionsIngested(
+        ingested_at=datetime.now(UTC),
+        transactions=[Transaction.model_validate_json(json.dumps(TX))],
+    )
+    retired = retire_consumer(management, topology, "legacy_sync")
+    assert retired == [QUEUE.name, QUEUE.retry_queue]
+    with SyncPublisher(vhost) as publisher:
+        publisher.publish(encode(event))  # still routable: training's queue takes it
+    training = topology.consumer_queue("training", "transactions_ingested").name
+    time.sleep(0.5)  # the management API's counts lag a little
+    assert message_count(vhost, QUEUE.name) == 0 and message_count(vhost, training) == 1
+    restore_consumer(management, topology, "legacy_sync")
+    with SyncPublisher(vhost) as publisher:
+        publisher.publish(encode(event))
+    time.sleep(0.5)
+    assert message_count(vhost, QUEUE.name) == 1
+    names = {p["name"] for p in management.policies()}
+    assert not [name for name in names if name.startswith("retired-")]

@@ -161,3 +161,60 @@ def test_monitoring_worker_raises_one_alarm_per_episode(tmp_path: Path) -> None:
             assert "monitoring_drift_active 1.0" in metrics
         finally:
             container.stop()
+
+
+def test_a_consumer_only_replica_shares_the_stream_and_nothing_is_stored_twice(
+    tmp_path: Path,
+) -> None:
+    """Competing consumers: the main worker and a consumer-only replica (``consume``) read
+    the one ``prediction_logged`` queue into the one database; every decision is stored
+    exactly once, both take part, and only the main worker answers HTTP."""
+    from sqlalchemy import func, select
+
+    from extracted_services.monitoring.service import MonitoringConsumer
+    from extracted_services.monitoring.store import Database, predictions
+
+    port = free_port()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'monitoring.db'}")
+    with fresh_vhost("kit-monitoring-replicas") as uri:
+        config = {
+            "AMQP_URI": uri,
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+            "MONITORING_SETTINGS": settings,
+        }
+        main = ServiceContainer(MonitoringService, config=config)
+        replica = ServiceContainer(MonitoringConsumer, config=config)
+        main.start()
+        replica.start()
+        events = _predictions(600, 51, None)
+        # The same decisions again under other event ids: redeliveries the log must absorb.
+        again = [e.model_copy(update={"event_id": f"again-{e.event_id}"}) for e in events[:50]]
+        db = Database(settings.database_url)
+
+        def stored() -> int:
+            with db.session() as session:
+                query = select(func.count()).select_from(predictions)
+                return int(session.execute(query).scalar_one())
+
+        try:
+            with SyncPublisher(uri) as publisher:
+                for event in [*events, *again]:
+                    publisher.publish(encode(event))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and stored() < 600:
+                time.sleep(0.2)
+            time.sleep(1.0)
+            assert stored() == 600
+            handlers = [
+                entrypoint
+                for container in (main, replica)
+                for entrypoint in container.entrypoints
+                if entrypoint.method_name == "handle_prediction_logged"
+            ]
+            handled = [entrypoint.consumer.stats.handled for entrypoint in handlers]
+            assert sum(handled) == 650 and min(handled) > 0, handled
+            assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok
+        finally:
+            db.dispose()
+            replica.stop()
+            main.stop()
