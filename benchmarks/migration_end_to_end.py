@@ -45,9 +45,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pika
 
-from contracts.messaging import Management, apply_policies, build_topology, declare_sync
+from contracts.messaging import Management
+from migration_playbook.broker import fresh_vhost
 from migration_playbook.engine import KitContext, down, up
 from migration_playbook.gates.load import run_k6
 from migration_playbook.phases.loader import find_phase, render_table, table_text
@@ -305,21 +305,13 @@ def sustained(points: list[Point]) -> float:
 
 @contextmanager
 def own_vhost() -> Iterator[str]:
-    name = f"bench-e2e-{uuid.uuid4().hex[:8]}"
-    base = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI).rstrip("/")
-    uri = f"{base}/{name}"
-    management = Management.from_amqp_uri(uri)
-    management.create_vhost()
+    """A vhost of the run's own with the kit's topology (as the demo's), deleted after."""
+    base = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    uri = fresh_vhost(base, f"bench-e2e-{uuid.uuid4().hex[:8]}")
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(uri))
-        try:
-            declare_sync(connection.channel(), build_topology())
-        finally:
-            connection.close()
-        apply_policies(management, build_topology(), required=True)
         yield uri
     finally:
-        management.delete_vhost()
+        Management.from_amqp_uri(uri).delete_vhost()
 
 
 def context(workdir: Path, amqp_uri: str, ports: dict[str, int], **overrides: Any) -> KitContext:

@@ -108,7 +108,9 @@ def test_broker_unreachable_gives_quick_503s_then_recovers(tmp_path: Path, vhost
             response = httpx.post(
                 process.url + "/api/v1/transactions", json=tx(f"refused-{i}"), timeout=5
             )
-            assert time.monotonic() - started < 1.0
+            # Refused without a connect attempt on the request's path (that would take
+            # the 3 s connect timeout); loose enough for a busy machine.
+            assert time.monotonic() - started < 2.0
             assert response.status_code == 503
             assert response.headers["content-type"] == "application/problem+json"
             problem = response.json()

@@ -68,7 +68,8 @@ def test_a_lone_client_is_not_delayed_but_a_crowd_waits_at_most_max_wait(
 ) -> None:
     async def scenario() -> tuple[float, float]:
         recorder = Recorder()
-        batcher = make(recorder, executor, max_wait_s=0.05)
+        # A long wait, so that the bounds below hold on a machine at a load average of 4.
+        batcher = make(recorder, executor, max_wait_s=0.4)
         batcher.start()
         started = time.perf_counter()
         await batcher.submit(("alone", 1))  # nobody else around: scored at once
@@ -82,8 +83,8 @@ def test_a_lone_client_is_not_delayed_but_a_crowd_waits_at_most_max_wait(
         return alone, waited
 
     alone, waited = asyncio.run(scenario())
-    assert alone < 0.03
-    assert 0.04 <= waited < 0.5
+    assert alone < 0.2  # did not wait the 0.4 s
+    assert 0.35 <= waited < 2.0
 
 
 def test_a_full_batch_does_not_wait(executor: ThreadPoolExecutor) -> None:
@@ -143,7 +144,7 @@ def test_a_full_queue_refuses_at_once_instead_of_growing(executor: ThreadPoolExe
         started = time.perf_counter()
         with pytest.raises(QueueFull):
             await batcher.submit(("one-too-many", 1))
-        assert time.perf_counter() - started < 0.05
+        assert time.perf_counter() - started < 0.5  # at once, never waiting for room
         assert batcher.stats.refused == 1
         recorder.gate.set()
         assert await first == "done:in-flight"
