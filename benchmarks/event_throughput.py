@@ -49,12 +49,14 @@ import uvloop  # noqa: E402
 from sqlalchemy import MetaData, create_engine, text  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
-from contracts.datagen import generate  # noqa: E402
 from contracts.events import TransactionsIngested  # noqa: E402
 from contracts.events.envelope import new_traceparent  # noqa: E402
 from contracts.events.models import LoggedDecision, PredictionLogged  # noqa: E402
 from contracts.features import transform_many  # noqa: E402
-from contracts.messaging import (  # noqa: E402
+from contracts.predictions import PredictionRecord  # noqa: E402
+from contracts.transactions import Transaction  # noqa: E402
+from datagen import generate  # noqa: E402
+from eventbus import (  # noqa: E402
     AsyncPublisher,
     Management,
     Outbox,
@@ -66,11 +68,9 @@ from contracts.messaging import (  # noqa: E402
     encode,
     outbox_table,
 )
-from contracts.messaging.publisher_sync import publish_on  # noqa: E402
-from contracts.predictions import PredictionRecord  # noqa: E402
-from contracts.scoring import top_attributions  # noqa: E402
-from contracts.transactions import Transaction  # noqa: E402
+from eventbus.publisher_sync import publish_on  # noqa: E402
 from migration_playbook.runner.process import ManagedProcess, free_port  # noqa: E402
+from riskmodel.scoring import top_attributions  # noqa: E402
 
 
 def tx(i: int | str) -> dict[str, Any]:

@@ -41,9 +41,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 import aiohttp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from contracts.datagen import generate  # noqa: E402
 from contracts.features import transform_many  # noqa: E402
 from contracts.registry import DataWindow  # noqa: E402
+from datagen import generate  # noqa: E402
 from migration_playbook.model_export import export_monolith_model  # noqa: E402
 from migration_playbook.runner.mlflow_server import MlflowServer  # noqa: E402
 from migration_playbook.runner.process import ManagedProcess, free_port  # noqa: E402
@@ -95,8 +95,8 @@ def _ceiling(tracking_uri: str, work: Path) -> dict[str, float]:
     import mlflow
     import torch
 
-    from contracts.scoring import explain_rows
     from extracted_services.inference.backends import OnnxBackend, export_explained_onnx
+    from riskmodel.scoring import explain_rows
 
     torch.set_num_threads(1)
     mlflow.set_tracking_uri(tracking_uri)
@@ -230,7 +230,7 @@ def main() -> None:
         amqp = None
         try:
             if not args.no_broker:
-                from contracts.messaging import Management
+                from eventbus import Management
 
                 vhost = f"bench-{uuid.uuid4().hex[:8]}"
                 amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"

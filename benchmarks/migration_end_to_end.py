@@ -46,7 +46,7 @@ from typing import Any
 
 import httpx
 
-from contracts.messaging import Management
+from eventbus import Management
 from migration_playbook.broker import fresh_vhost
 from migration_playbook.engine import KitContext, down, up
 from migration_playbook.gates.load import run_k6

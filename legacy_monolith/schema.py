@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from contracts.messaging.idempotency import processed_events_table
+from eventbus.idempotency import processed_events_table
 
 
 class Base(DeclarativeBase):

@@ -12,7 +12,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any
 
 from contracts.client import ApiClient, NotFound
-from contracts.datagen import TransactionGenerator
+from datagen import TransactionGenerator
 
 if TYPE_CHECKING:
     from migration_playbook.engine import KitContext

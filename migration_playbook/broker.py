@@ -32,7 +32,7 @@ def fresh_vhost(amqp_uri: str, name: str) -> str:
     """
     import pika
 
-    from contracts.messaging import Management, apply_policies, build_topology, declare_sync
+    from eventbus import Management, apply_policies, build_topology, declare_sync
 
     parts = urlsplit(amqp_uri)
     uri = parts._replace(path=f"/{name}").geturl()

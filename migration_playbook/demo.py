@@ -19,10 +19,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from contracts.client import ApiClient
-from contracts.datagen import DRIFT_PRESETS, TransactionGenerator
 from contracts.monitoring import DriftReport
 from contracts.predictions import Prediction
 from contracts.registry import TrainingRun
+from datagen import DRIFT_PRESETS, TransactionGenerator
 from migration_playbook.runner.process import ManagedProcess, free_port, port_in_use
 
 

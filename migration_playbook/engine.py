@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from contracts.client import ApiClient, ApiError
-from contracts.messaging import Management, build_topology, restore_consumer, retire_consumer
+from eventbus import Management, build_topology, restore_consumer, retire_consumer
 from migration_playbook import ledger
 from migration_playbook.actions import ACTIONS
 from migration_playbook.gates.registry import run_gate

@@ -15,9 +15,9 @@ from typing import Any
 
 from contracts import pacts
 from contracts.client import ApiClient, NotFound
-from contracts.datagen import DriftKnob, generate
 from contracts.registry import RunStatus, TrainingRunRequest
 from contracts.transactions import MAX_BATCH_SIZE, Transaction
+from datagen import DriftKnob, generate
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts.client import ApiError, AsyncApiClient, ProblemError
-from contracts.datagen import DRIFT_PRESETS, TransactionGenerator
+from datagen import DRIFT_PRESETS, TransactionGenerator
 
 _MAX_IN_FLIGHT = 200
 

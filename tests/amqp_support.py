@@ -14,7 +14,7 @@ from typing import Any
 
 import pika
 
-from contracts.messaging import Management, apply_policies, build_topology, declare_sync
+from eventbus import Management, apply_policies, build_topology, declare_sync
 
 BROKER_HOST = "127.0.0.1"
 BROKER_PORT = 5672

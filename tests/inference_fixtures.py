@@ -49,9 +49,9 @@ def monolith(inference_root: Path) -> Iterator[Monolith]:
 
     import numpy as np
 
-    from contracts.datagen import generate
     from contracts.features import transform_many
     from contracts.registry import DataWindow
+    from datagen import generate
     from legacy_monolith import create_app
     from legacy_monolith.ml.trainer import train_model
     from legacy_monolith.settings import Settings as MonolithSettings

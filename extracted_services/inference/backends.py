@@ -1,7 +1,7 @@
 """Scoring backends: one batch of feature rows in, scores and attributions out.
 
 Both backends compute the same thing as the monolith, gradient x input of the logit
-(``contracts.scoring.explain_rows``), on the model loaded from the registry:
+(``riskmodel.scoring.explain_rows``), on the model loaded from the registry:
 
 - ``torch`` calls ``explain_rows`` itself on the loaded module: bit-for-bit the monolith's
   computation (forward plus one backward pass per batch).
@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contracts.features import N_FEATURES
-from contracts.scoring import explain_rows
+from riskmodel.scoring import explain_rows
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class ScoringBackend(Protocol):
 
 
 class TorchBackend:
-    """The loaded module through ``contracts.scoring.explain_rows`` (the monolith's code)."""
+    """The loaded module through ``riskmodel.scoring.explain_rows`` (the monolith's code)."""
 
     name = "torch"
 

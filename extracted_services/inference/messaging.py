@@ -1,4 +1,4 @@
-"""What the inference service says and hears on the broker, through ``contracts.messaging``.
+"""What the inference service says and hears on the broker, through ``eventbus``.
 
 Produces ``prediction_logged`` through the **transactional outbox**: each batch's audit
 rows and its event (the batch's decisions in one message) are written in one database
@@ -41,7 +41,7 @@ from contracts.events.models import (
     PredictionLogged,
 )
 from contracts.features import FEATURE_SPEC_VERSION, is_compatible
-from contracts.messaging import (
+from eventbus import (
     AsyncConsumer,
     AsyncPublisher,
     Delivery,

@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from contracts.datagen import generate
 from contracts.features import N_FEATURES, is_compatible, transform_many
-from contracts.scoring import explain_rows
+from datagen import generate
 from extracted_services.inference.backends import (
     OnnxBackend,
     ScoringBackend,
@@ -31,6 +30,7 @@ from extracted_services.inference.backends import (
     export_explained_onnx,
 )
 from extracted_services.inference.errors import ModelRejected
+from riskmodel.scoring import explain_rows
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from contracts.events import Event
 from contracts.events.models import ChallengerProposed
-from contracts.messaging import OutgoingMessage
+from eventbus import OutgoingMessage
 from extracted_services.inference.audit import AuditDatabase, AuditEntry
 from extracted_services.inference.batcher import MicroBatcher
 from extracted_services.inference.errors import ModelRejected, NoModelServing

@@ -2,7 +2,7 @@
 
 The batch worker stacks the feature rows of every job in a batch, scores them with the
 serving model in one call, and this module cuts the result back into one answer per job,
-with the shared decision thresholds and explanation presentation of ``contracts.scoring``.
+with the shared decision thresholds and explanation presentation of ``riskmodel.scoring``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from contracts.predictions import Prediction
-from contracts.scoring import decide, top_attributions
 from contracts.transactions import Transaction
 from extracted_services.inference.audit import AuditEntry
 from extracted_services.inference.registry import ServedModel
+from riskmodel.scoring import decide, top_attributions
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ import numpy.typing as npt
 
 from contracts.events.models import ChallengerProposed, ShadowScored
 from contracts.predictions import Decision
-from contracts.scoring import DECLINE_THRESHOLD, decide
 from extracted_services.inference.registry import ServedModel
+from riskmodel.scoring import DECLINE_THRESHOLD, decide
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.messaging import outbox_table
+from eventbus import outbox_table
 
 metadata = MetaData()
 

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from contracts.messaging import Outbox, OutgoingMessage
 from contracts.problems import FieldError
 from contracts.transactions import IngestedTransaction, IngestReceipt, Transaction
+from eventbus import Outbox, OutgoingMessage
 from extracted_services.ingestion.db import Database, transactions
 from extracted_services.ingestion.errors import Conflict
 from extracted_services.ingestion.messaging import transactions_ingested_message

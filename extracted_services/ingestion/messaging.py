@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from contracts.events import TransactionsIngested
-from contracts.messaging import AsyncPublisher, Outbox, OutboxRelay, OutgoingMessage, encode
 from contracts.transactions import Transaction
+from eventbus import AsyncPublisher, Outbox, OutboxRelay, OutgoingMessage, encode
 from extracted_services.ingestion.db import Database, outbox
 from extracted_services.ingestion.settings import Settings
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.messaging import DEFAULT_AMQP_URI
+from eventbus import DEFAULT_AMQP_URI
 
 _DEFAULT_DB = Path("var") / "ingestion" / "ingestion.db"
 

@@ -1,6 +1,6 @@
 """Drift over a window and drift *episodes*: pure logic, pinned by the unit tests.
 
-The statistics are ``contracts.drift``'s (the monolith's too). An episode starts with the
+The statistics are ``riskmodel.drift``'s (the monolith's too). An episode starts with the
 first check that finds drift (the one that raises ``drift_detected``), and ends after
 ``settle_checks`` consecutive checks without drift, or when another model version starts
 serving (its own reference, its own episodes). Checks without enough data change nothing.
@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from contracts.drift import feature_drift
 from contracts.features import FEATURE_NAMES
 from contracts.monitoring import DriftReport, DriftThresholds, DriftWindow
+from riskmodel.drift import feature_drift
 
 SCORE = "score"
 

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from contracts.events.models import DriftDetected, PredictionLogged, TrainingCompleted
-from contracts.messaging import SyncPublisher, encode
-from contracts.messaging.relay_sync import SyncOutboxRelay
 from contracts.monitoring import DriftReport
+from eventbus import SyncPublisher, encode
+from eventbus.relay_sync import SyncOutboxRelay
 from extracted_services.monitoring.detector import (
     EpisodeTracker,
     WindowRow,

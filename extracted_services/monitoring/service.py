@@ -20,8 +20,6 @@ from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from contracts.events.models import PredictionLogged, TrainingCompleted
-from contracts.messaging.nameko_handler import batch_event_handler as _batch_event_handler
-from contracts.messaging.nameko_handler import event_handler as _event_handler
 from contracts.monitoring import (
     DEFAULT_DRIFT_WINDOW,
     MAX_DRIFT_WINDOW,
@@ -30,6 +28,8 @@ from contracts.monitoring import (
     Readiness,
 )
 from contracts.problems import PROBLEM_CONTENT_TYPE, FieldError, Problem, problem_type
+from eventbus.nameko_handler import batch_event_handler as _batch_event_handler
+from eventbus.nameko_handler import event_handler as _event_handler
 from extracted_services.monitoring.metrics import Metrics
 from extracted_services.monitoring.monitor import Monitor
 from extracted_services.monitoring.settings import Settings

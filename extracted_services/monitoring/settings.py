@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.messaging import DEFAULT_AMQP_URI
 from contracts.monitoring import MAX_DRIFT_WINDOW, MIN_DRIFT_WINDOW, DriftThresholds
+from eventbus import DEFAULT_AMQP_URI
 
 _DEFAULT_DB = Path("var") / "monitoring" / "monitoring.db"
 

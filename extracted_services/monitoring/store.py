@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.messaging import Outbox, ProcessedEvents, outbox_table, processed_events_table
+from eventbus import Outbox, ProcessedEvents, outbox_table, processed_events_table
 
 metadata = MetaData()
 

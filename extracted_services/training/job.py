@@ -37,8 +37,8 @@ from pydantic import BaseModel, ConfigDict
 
 from contracts.events.models import FeatureReference
 from contracts.features import FEATURE_NAMES, FEATURE_SPEC_VERSION, transform_many
-from contracts.quality import roc_auc
 from contracts.registry import DataWindow, HoldoutEvaluation, ModelMetrics, TrainingRunRequest
+from riskmodel.quality import roc_auc
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +95,9 @@ def holdout_size(rows: int, share: float, minimum: int, keep_for_training: int) 
 def run(job: Job) -> JobResult:
     import torch
 
-    from contracts.modeling import train_model
     from extracted_services.training.reference import build_reference
     from extracted_services.training.store import Database, labelled_rows
+    from riskmodel import train_model
 
     torch.set_num_threads(job.threads)
     db = Database(job.database_url)
@@ -218,7 +218,7 @@ def _register(
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from contracts.modeling import TrainingResult
+    from riskmodel import TrainingResult
 
     assert isinstance(result, TrainingResult)
     metrics = result.metrics

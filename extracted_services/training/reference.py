@@ -2,7 +2,7 @@
 
 One entry per feature of the spec, plus one named ``score`` for the predicted score (the
 monitor's score drift); each has decile bin edges and shares, the mean, and a seeded
-sample of at most 2,000 values that ``contracts.drift`` compares a window against.
+sample of at most 2,000 values that ``riskmodel.drift`` compares a window against.
 """
 
 from __future__ import annotations

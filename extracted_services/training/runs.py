@@ -32,8 +32,6 @@ from contracts.events.models import (
     TransactionsIngested,
 )
 from contracts.features import FEATURE_SPEC_VERSION
-from contracts.messaging import SyncPublisher, encode
-from contracts.messaging.relay_sync import SyncOutboxRelay
 from contracts.registry import (
     HoldoutEvaluation,
     ModelMetrics,
@@ -42,6 +40,8 @@ from contracts.registry import (
     TrainingRun,
     TrainingRunRequest,
 )
+from eventbus import SyncPublisher, encode
+from eventbus.relay_sync import SyncOutboxRelay
 from extracted_services.training.errors import NotEnoughData, NotFound
 from extracted_services.training.job import Job, JobResult
 from extracted_services.training.metrics import Metrics

@@ -21,10 +21,10 @@ from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from contracts.events.models import DriftDetected, ShadowScored, TransactionsIngested
-from contracts.messaging.nameko_handler import batch_event_handler as _batch_event_handler
-from contracts.messaging.nameko_handler import event_handler as _event_handler
 from contracts.monitoring import Health, Readiness
 from contracts.registry import ModelList, TrainingRunRequest
+from eventbus.nameko_handler import batch_event_handler as _batch_event_handler
+from eventbus.nameko_handler import event_handler as _event_handler
 from extracted_services.training.errors import NotFound
 from extracted_services.training.http import json_response, model_body, problems
 from extracted_services.training.metrics import Metrics

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.messaging import DEFAULT_AMQP_URI
+from eventbus import DEFAULT_AMQP_URI
 
 _DEFAULT_DB = Path("var") / "training" / "training.db"
 

@@ -32,9 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from contracts.messaging import Outbox, ProcessedEvents, outbox_table, processed_events_table
 from contracts.registry import TrainingRunRequest
 from contracts.transactions import Transaction
+from eventbus import Outbox, ProcessedEvents, outbox_table, processed_events_table
 
 metadata = MetaData()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from contracts.drift import feature_drift
 from contracts.features import FEATURE_NAMES
 from contracts.monitoring import DriftReport, DriftThresholds, DriftWindow
 from legacy_monolith.clock import as_utc, utcnow
 from legacy_monolith.db import Database
 from legacy_monolith.domain.inference import recent_feature_rows
 from legacy_monolith.domain.registry import ModelRegistry
+from riskmodel.drift import feature_drift
 
 
 def drift_report(

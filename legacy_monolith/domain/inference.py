@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from contracts.features import transform_many
 from contracts.predictions import Attribution, Decision, Prediction, PredictionRecord
-from contracts.scoring import decide, explain_rows, top_attributions
 from contracts.transactions import Transaction
 from legacy_monolith.clock import as_utc, utcnow
 from legacy_monolith.db import Database
@@ -22,6 +21,7 @@ from legacy_monolith.domain.registry import ModelRegistry
 from legacy_monolith.errors import NoModelServing, NotFound
 from legacy_monolith.observability import Metrics
 from legacy_monolith.schema import PredictionRow
+from riskmodel.scoring import decide, explain_rows, top_attributions
 
 
 def score(

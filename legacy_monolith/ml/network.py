@@ -1,6 +1,6 @@
-"""The monolith's network: the shared one in ``contracts.modeling`` (moved there so that the
+"""The monolith's network: the shared one in ``riskmodel`` (moved there so that the
 training service trains the very same network without importing the monolith)."""
 
-from contracts.modeling.network import RiskNet
+from riskmodel.network import RiskNet
 
 __all__ = ["RiskNet"]

@@ -16,7 +16,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 
 from contracts.events import TransactionsIngested
-from contracts.messaging import Delivery, ProcessedEvents
+from eventbus import Delivery, ProcessedEvents
 from legacy_monolith.db import Database
 from legacy_monolith.domain.ingest import ingest
 from legacy_monolith.errors import Conflict

@@ -11,8 +11,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from contracts.messaging import RetryPolicy, SyncConsumer, build_topology
 from contracts.monitoring import Health, Readiness
+from eventbus import RetryPolicy, SyncConsumer, build_topology
 from legacy_monolith.db import Database
 from legacy_monolith.sync.handler import CONSUMER, LegacySyncHandler
 from legacy_monolith.sync.settings import SyncSettings

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.messaging import DEFAULT_AMQP_URI
+from eventbus import DEFAULT_AMQP_URI
 from legacy_monolith.settings import Settings as MonolithSettings
 
 _DEFAULT_DB = MonolithSettings.model_fields["database_url"].default

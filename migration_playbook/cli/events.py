@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from contracts.messaging import DEFAULT_AMQP_URI, depths, list_parked, replay
+from eventbus import DEFAULT_AMQP_URI, depths, list_parked, replay
 
 app = typer.Typer(help="The event backbone: dead-letter queues.")
 dlq_app = typer.Typer(help="Messages that failed their retries and wait for an operator.")

@@ -28,13 +28,13 @@ import httpx
 import numpy as np
 
 from contracts.client import ApiClient, ApiError
-from contracts.datagen import DRIFT_PRESETS, TransactionGenerator
-from contracts.quality import roc_auc
 from contracts.registry import TrainingRun
 from contracts.transactions import Transaction
+from datagen import DRIFT_PRESETS, TransactionGenerator
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 from migration_playbook.phases.models import ClosedLoopGate
 from migration_playbook.traffic import TrafficReport, drive
+from riskmodel.quality import roc_auc
 
 LOOP_TRAFFIC_START = datetime(2026, 2, 2, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from contracts.datagen import TransactionGenerator
+from datagen import TransactionGenerator
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 
 K6_THRESHOLD_EXIT = 99

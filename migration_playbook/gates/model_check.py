@@ -13,12 +13,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from contracts.client import ApiClient, ApiError
-from contracts.datagen import TransactionGenerator
 from contracts.predictions import Prediction
-from contracts.quality import roc_auc
 from contracts.transactions import Transaction
+from datagen import TransactionGenerator
 from migration_playbook.gates.result import GateResult, Measurement, Outcome, judge
 from migration_playbook.phases.models import ModelGate
+from riskmodel.quality import roc_auc
 
 HOLDOUT_SEED = 424242
 

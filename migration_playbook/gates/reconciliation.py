@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from contracts.messaging.dlq import depths
+from eventbus.dlq import depths
 from migration_playbook.backfill import backfill_audit
 from migration_playbook.gates.result import GateResult, Measurement, Outcome, judge
 from migration_playbook.phases.models import ReconciliationGate

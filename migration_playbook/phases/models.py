@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.datagen import DRIFT_PRESETS
+from datagen import DRIFT_PRESETS
 
 
 class _Strict(BaseModel):

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from contracts.client import ApiClient
-from contracts.datagen import DriftKnob, generate
 from contracts.openapi import OPERATIONS, V1_PATH
+from datagen import DriftKnob, generate
 from tests.contract.conftest import Monolith
 
 CHECKS = (

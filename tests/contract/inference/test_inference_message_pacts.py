@@ -29,7 +29,6 @@ import numpy as np
 import torch
 
 from contracts import pacts
-from contracts.datagen import generate
 from contracts.events import Event, new_traceparent, route_for
 from contracts.events.models import (
     ChallengerProposed,
@@ -38,9 +37,10 @@ from contracts.events.models import (
     PredictionLogged,
 )
 from contracts.features import N_FEATURES, transform_many
-from contracts.messaging import Delivery, encode
 from contracts.predictions import PredictionRecord
 from contracts.registry import DataWindow, HoldoutEvaluation
+from datagen import generate
+from eventbus import Delivery, encode
 from extracted_services.inference.backends import TorchBackend
 from extracted_services.inference.hotswap import HotSwapper
 from extracted_services.inference.messaging import InferenceMessaging, prediction_logged

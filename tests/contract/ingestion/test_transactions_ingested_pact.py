@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from contracts import pacts
 from contracts.events import route_for
-from contracts.messaging import decode
 from contracts.transactions import Transaction
+from eventbus import decode
 from extracted_services.ingestion.messaging import transactions_ingested_message
 from legacy_monolith.db import Database
 from legacy_monolith.schema import TransactionRow, processed_events

@@ -27,7 +27,6 @@ import pytest
 from sqlalchemy import select
 
 from contracts import pacts
-from contracts.datagen import DriftKnob, generate
 from contracts.events import Event, route_for
 from contracts.events.models import (
     DriftDetected,
@@ -38,7 +37,6 @@ from contracts.events.models import (
     TransactionsIngested,
 )
 from contracts.features import FEATURE_NAMES, N_FEATURES, transform_many
-from contracts.messaging import encode
 from contracts.monitoring import DriftThresholds, FeatureDrift
 from contracts.registry import (
     DataWindow,
@@ -47,6 +45,8 @@ from contracts.registry import (
     ModelVersion,
     TrainingRunRequest,
 )
+from datagen import DriftKnob, generate
+from eventbus import encode
 from extracted_services.ingestion.messaging import transactions_ingested_message
 from extracted_services.monitoring.detector import WindowRow, compute_report
 from extracted_services.monitoring.monitor import Monitor, drift_alarm

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts.datagen import generate
+from datagen import generate
 
 ROOT = Path(__file__).resolve().parents[3]
 

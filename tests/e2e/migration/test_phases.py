@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from contracts.client import ApiClient
-from contracts.datagen import TransactionGenerator
-from contracts.messaging import Management, build_topology
+from datagen import TransactionGenerator
+from eventbus import Management, build_topology
 from migration_playbook import ledger
 from migration_playbook.engine import KitContext, apply, up, verify
 from migration_playbook.gates.result import Outcome

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts.datagen import generate
 from contracts.events.models import PredictionLogged
-from contracts.messaging import build_topology
+from datagen import generate
+from eventbus import build_topology
 from migration_playbook.runner.process import free_port
 from tests.amqp_support import TcpForwarder, amqp_uri, drain, fresh_vhost, message_count, wait_for
 from tests.inference_fixtures import Registry

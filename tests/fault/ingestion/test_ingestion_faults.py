@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts.messaging import build_topology
+from eventbus import build_topology
 from migration_playbook.runner.process import ManagedProcess, free_port
 from tests.amqp_support import TcpForwarder, amqp_uri, drain, fresh_vhost, wait_for
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, update
 from typer.testing import CliRunner, Result
 
-from contracts.datagen import generate
+from datagen import generate
 from extracted_services.inference.audit import AuditDatabase, AuditRow
 from migration_playbook.backfill import backfill_audit, checkpoints
 from migration_playbook.cli import data

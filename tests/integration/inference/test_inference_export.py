@@ -8,10 +8,10 @@ import numpy as np
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
-from contracts.datagen import generate
 from contracts.features import FEATURE_SPEC_VERSION, transform_many
-from contracts.scoring import explain_rows
+from datagen import generate
 from migration_playbook.cli import model
+from riskmodel.scoring import explain_rows
 from tests.inference_fixtures import Monolith, Registry
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.datagen import generate
+from datagen import generate
 from migration_playbook.runner.process import ManagedProcess
 from tests.inference_fixtures import Monolith, Registry
 from tests.integration.inference._support import start_service

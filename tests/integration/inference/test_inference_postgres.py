@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contracts.datagen import generate
+from datagen import generate
 from extracted_services.inference.audit import AuditDatabase
 from migration_playbook.backfill import backfill_audit
 from tests.inference_fixtures import Monolith, Registry

@@ -23,9 +23,9 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-from contracts.datagen import generate
 from contracts.events.models import ModelPromoted, PredictionLogged
-from contracts.messaging import SyncPublisher, build_topology, encode
+from datagen import generate
+from eventbus import SyncPublisher, build_topology, encode
 from migration_playbook.runner.process import ManagedProcess
 from tests.amqp_support import drain, fresh_vhost, wait_for
 from tests.inference_fixtures import Registry

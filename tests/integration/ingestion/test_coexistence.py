@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from contracts.events import TransactionsIngested
-from contracts.messaging import build_topology, encode
 from contracts.transactions import Transaction
+from eventbus import build_topology, encode
 from migration_playbook.cli.app import app as kit
 from migration_playbook.reconcile import reconcile_ingestion
 from tests.amqp_support import message_count, wait_for

@@ -18,9 +18,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from contracts.datagen import generate
 from contracts.features import transform_many
 from contracts.registry import DataWindow
+from datagen import generate
 from legacy_monolith import create_app
 from legacy_monolith.ml.trainer import TrainingResult, train_model
 from legacy_monolith.settings import Settings

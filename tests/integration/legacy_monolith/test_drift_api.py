@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from contracts.datagen import DRIFT_PRESETS, generate
 from contracts.features import FEATURE_NAMES
 from contracts.monitoring import MIN_DRIFT_WINDOW
+from datagen import DRIFT_PRESETS, generate
 from tests.integration.legacy_monolith._support import assert_problem, score_all
 
 PATH = "/api/v1/monitoring/drift"

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts.datagen import generate
+from datagen import generate
 from tests.integration.legacy_monolith._support import assert_problem
 
 HOSTILE = settings(

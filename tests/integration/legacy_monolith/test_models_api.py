@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from flask import Flask
 from flask.testing import FlaskClient
 
-from contracts.datagen import generate
 from contracts.features import FEATURE_SPEC_VERSION
+from datagen import generate
 from tests.integration.legacy_monolith._support import (
     JSON,
     AppFactory,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from contracts.datagen import generate
+from datagen import generate
 from tests.integration.legacy_monolith._support import AppFactory, post_json, score_all, tx_json
 
 

@@ -6,11 +6,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from contracts.datagen import generate
 from contracts.features import FEATURE_NAMES
 from contracts.predictions import Decision
-from contracts.scoring import TOP_K_ATTRIBUTIONS, decide
+from datagen import generate
 from legacy_monolith.schema import PredictionRow
+from riskmodel.scoring import TOP_K_ATTRIBUTIONS, decide
 from tests.integration.legacy_monolith._support import assert_problem, post_json, tx_json
 
 PATH = "/api/v1/predictions"

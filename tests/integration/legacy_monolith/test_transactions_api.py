@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from contracts.datagen import generate
 from contracts.transactions import MAX_BATCH_SIZE
+from datagen import generate
 from legacy_monolith.schema import TransactionRow
 from tests.integration.legacy_monolith._support import (
     JSON,

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from contracts.events import TransactionsIngested
-from contracts.messaging import (
+from contracts.transactions import Transaction
+from eventbus import (
     AsyncConsumer,
     AsyncPublisher,
     Delivery,
@@ -23,8 +24,7 @@ from contracts.messaging import (
     build_topology,
     encode,
 )
-from contracts.messaging.dlq import list_parked, replay
-from contracts.transactions import Transaction
+from eventbus.dlq import list_parked, replay
 from tests.amqp_support import drain, fresh_vhost, message_count
 
 QUEUE = build_topology().consumer_queue("legacy_sync", "transactions_ingested")
@@ -165,7 +165,7 @@ def test_async_consumer_retries_with_delay_then_parks_and_replay_delivers(vhost:
 def test_a_retired_consumer_keeps_no_queue_and_a_restored_one_fills_again(vhost: str) -> None:
     """Decommissioning: every producer declares the legacy sync's queue again, so only a
     policy stops it from filling forever with events nobody reads."""
-    from contracts.messaging import SyncPublisher, restore_consumer, retire_consumer
+    from eventbus import SyncPublisher, restore_consumer, retire_consumer
 
     management = Management.from_amqp_uri(vhost)
     topology = build_topology()

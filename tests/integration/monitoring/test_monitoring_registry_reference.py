@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from contracts.datagen import DriftKnob, generate
 from contracts.events.models import LoggedDecision, PredictionLogged
 from contracts.features import transform_many
 from contracts.predictions import PredictionRecord
+from datagen import DriftKnob, generate
 from extracted_services.monitoring.monitor import Monitor
 from extracted_services.monitoring.settings import Settings
 from extracted_services.monitoring.store import Database

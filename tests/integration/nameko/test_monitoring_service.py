@@ -15,7 +15,6 @@ import requests
 from nameko.containers import ServiceContainer
 from nameko.testing.services import entrypoint_hook
 
-from contracts.datagen import DriftKnob, generate
 from contracts.events.models import (
     DriftDetected,
     FeatureReference,
@@ -24,9 +23,10 @@ from contracts.events.models import (
     TrainingCompleted,
 )
 from contracts.features import FEATURE_NAMES, transform_many
-from contracts.messaging import SyncPublisher, build_topology, encode
 from contracts.monitoring import DriftReport
 from contracts.predictions import PredictionRecord
+from datagen import DriftKnob, generate
+from eventbus import SyncPublisher, build_topology, encode
 from extracted_services.monitoring.service import MonitoringService
 from extracted_services.monitoring.settings import Settings
 from migration_playbook.runner.process import free_port

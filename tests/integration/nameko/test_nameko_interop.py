@@ -11,8 +11,8 @@ from typing import Any
 from nameko.containers import ServiceContainer
 
 from contracts.events import TransactionsIngested
-from contracts.messaging import build_topology, list_parked
-from contracts.messaging.nameko_handler import event_handler
+from eventbus import build_topology, list_parked
+from eventbus.nameko_handler import event_handler
 from tests.amqp_support import fresh_vhost, message_count
 
 RECEIVED: list[TransactionsIngested] = []
@@ -22,7 +22,7 @@ PUBLISH = """
 import asyncio, json, sys
 from datetime import UTC, datetime
 from contracts.events import TransactionsIngested
-from contracts.messaging import AsyncPublisher, encode
+from eventbus import AsyncPublisher, encode
 from contracts.transactions import Transaction
 
 async def main():

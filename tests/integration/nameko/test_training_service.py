@@ -16,16 +16,16 @@ import requests
 from nameko.containers import ServiceContainer
 from nameko.testing.services import entrypoint_hook
 
-from contracts.datagen import generate
 from contracts.events.models import (
     DriftDetected,
     ModelPromoted,
     TrainingCompleted,
     TransactionsIngested,
 )
-from contracts.messaging import SyncPublisher, build_topology, encode
 from contracts.monitoring import FeatureDrift
 from contracts.registry import ModelList, ModelVersion, TrainingRun
+from datagen import generate
+from eventbus import SyncPublisher, build_topology, encode
 from extracted_services.training.service import TrainingService
 from extracted_services.training.settings import Settings
 from extracted_services.training.store import Database, count_transactions

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from contracts.datagen import generate
 from contracts.events.models import TrainingCompleted, TransactionsIngested
 from contracts.features import FEATURE_NAMES
 from contracts.registry import RunStatus, TrainingRunRequest
+from datagen import generate
 from extracted_services.training.registry import Registry
 from extracted_services.training.runs import Trainer
 from extracted_services.training.settings import Settings

@@ -22,9 +22,9 @@ from contracts.client import (
     TransportError,
     ValidationFailed,
 )
-from contracts.datagen import generate
 from contracts.problems import PROBLEM_CONTENT_TYPE, problem_type
 from contracts.registry import TrainingRunRequest
+from datagen import generate
 
 Handler = Callable[[httpx.Request], httpx.Response]
 TX = generate(2, seed=3)

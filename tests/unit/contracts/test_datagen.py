@@ -10,11 +10,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from contracts.datagen import DRIFT_PRESETS, DriftKnob, TransactionGenerator, generate
 from contracts.features import FEATURE_NAMES, transform_many
 from contracts.payloads import parse_transactions
 from contracts.reference_data import HIGH_RISK_MCCS
 from contracts.transactions import Channel, Transaction
+from datagen import DRIFT_PRESETS, DriftKnob, TransactionGenerator, generate
 
 N = 10_000
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp
 
-from contracts.drift import feature_drift, ks, psi
 from contracts.monitoring import DriftThresholds
+from riskmodel.drift import feature_drift, ks, psi
 
 
 def test_psi_of_a_binary_feature_by_hand() -> None:

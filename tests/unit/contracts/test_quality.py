@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from contracts.quality import average_precision, brier, roc_auc
+from riskmodel.quality import average_precision, brier, roc_auc
 
 LABELS = [0, 0, 1, 1]
 SCORES = [0.1, 0.4, 0.35, 0.8]

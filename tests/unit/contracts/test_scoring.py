@@ -8,7 +8,7 @@ import torch
 
 from contracts.features import FEATURE_NAMES, N_FEATURES
 from contracts.predictions import Decision
-from contracts.scoring import (
+from riskmodel.scoring import (
     DECLINE_THRESHOLD,
     REVIEW_THRESHOLD,
     TOP_K_ATTRIBUTIONS,

@@ -11,8 +11,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from contracts.datagen import generate
 from contracts.features import N_FEATURES, transform_many
+from datagen import generate
 from extracted_services.inference.audit import AuditEntry
 from extracted_services.inference.batcher import MicroBatcher
 from extracted_services.inference.errors import ModelRejected

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from contracts.datagen import generate
 from contracts.features import N_FEATURES, transform_many
-from contracts.quality import roc_auc
+from datagen import generate
 from legacy_monolith.ml import store
 from legacy_monolith.ml.trainer import REFERENCE_ROWS, TrainingResult, train_model
+from riskmodel.quality import roc_auc
 
 TRAIN_ROWS = 15_000
 HELDOUT_ROWS = 3_000

@@ -1,4 +1,4 @@
-"""The monitoring service's windows and episodes: reports agree with ``contracts.drift``
+"""The monitoring service's windows and episodes: reports agree with ``riskmodel.drift``
 number for number, the detector raises one alarm per episode (not per check or message),
 an episode settles after calm checks or a new model, and the store dedupes redeliveries."""
 
@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from contracts.datagen import DriftKnob, generate
-from contracts.drift import feature_drift
 from contracts.events.models import (
     FeatureReference,
     LoggedDecision,
@@ -25,10 +23,12 @@ from contracts.events.models import (
 from contracts.features import FEATURE_NAMES, transform_many
 from contracts.monitoring import DriftReport, DriftThresholds, DriftWindow
 from contracts.predictions import PredictionRecord
+from datagen import DriftKnob, generate
 from extracted_services.monitoring.detector import EpisodeTracker, WindowRow, compute_report
 from extracted_services.monitoring.monitor import Monitor
 from extracted_services.monitoring.settings import Settings
 from extracted_services.monitoring.store import Database
+from riskmodel.drift import feature_drift
 
 THRESHOLDS = DriftThresholds(psi=0.2, ks=0.2, min_samples=50)
 

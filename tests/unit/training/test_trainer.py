@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from contracts.datagen import generate
 from contracts.events.models import DriftDetected, ShadowScored, TransactionsIngested
 from contracts.monitoring import FeatureDrift
 from contracts.registry import (
@@ -26,6 +25,7 @@ from contracts.registry import (
     RunStatus,
     TrainingRunRequest,
 )
+from datagen import generate
 from extracted_services.training.errors import NotEnoughData, NotFound
 from extracted_services.training.job import Job, JobResult
 from extracted_services.training.reference import SCORE, build_reference

@@ -10,7 +10,7 @@ import sys
 def test_messaging_layer_and_its_users_never_import_nameko_or_eventlet() -> None:
     code = (
         "import sys\n"
-        "import contracts.messaging, extracted_services.ingestion.app\n"
+        "import eventbus, extracted_services.ingestion.app\n"
         "import legacy_monolith.sync.service, migration_playbook.cli.events\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('nameko', 'eventlet'))\n"
         "print(bad)\n"
@@ -23,7 +23,7 @@ def test_messaging_layer_and_its_users_never_import_nameko_or_eventlet() -> None
         [
             sys.executable,
             "-c",
-            "import sys, contracts.messaging.nameko_handler; assert 'eventlet' in sys.modules",
+            "import sys, eventbus.nameko_handler; assert 'eventlet' in sys.modules",
         ],
         capture_output=True,
         text=True,

@@ -15,9 +15,9 @@ from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, 
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.events import TransactionsIngested
-from contracts.messaging import Outbox, OutboxRelay, OutgoingMessage, PublishFailed, encode
-from contracts.messaging.outbox import outbox_table
 from contracts.transactions import Transaction
+from eventbus import Outbox, OutboxRelay, OutgoingMessage, PublishFailed, encode
+from eventbus.outbox import outbox_table
 
 TX = {
     "transaction_id": "tx-1",

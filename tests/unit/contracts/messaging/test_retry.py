@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.messaging import InvalidMessage, PermanentFailure, RetryPolicy, build_topology
-from contracts.messaging.retry import on_failure, replay_headers, retry_count
-from contracts.messaging.topology import DEAD_LETTER_EXCHANGE
+from eventbus import InvalidMessage, PermanentFailure, RetryPolicy, build_topology
+from eventbus.retry import on_failure, replay_headers, retry_count
+from eventbus.topology import DEAD_LETTER_EXCHANGE
 
 QUEUE = build_topology().consumer_queue("legacy_sync", "transactions_ingested")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

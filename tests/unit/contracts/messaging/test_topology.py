@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from contracts.events import EVENTS
-from contracts.messaging import build_topology, handler_method
-from contracts.messaging.topology import DEAD_LETTER_EXCHANGE
+from eventbus import build_topology, handler_method
+from eventbus.topology import DEAD_LETTER_EXCHANGE
 
 
 def test_one_exchange_per_producer_declared_like_nameko() -> None:

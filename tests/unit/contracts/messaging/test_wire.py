@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from contracts.events import TransactionsIngested, route_for
-from contracts.messaging import InvalidMessage, decode, encode
 from contracts.transactions import Transaction
+from eventbus import InvalidMessage, decode, encode
 
 TX = {
     "transaction_id": "tx-1",

@@ -10,13 +10,13 @@ Right for events that come a few at a time (``drift_detected``, ``training_compl
 :class:`BatchEventHandler` is for streams (``prediction_logged``, ``transactions_ingested``):
 nameko spawns a worker, and the service commits and acks, once per message, which at a few
 hundred events a second costs more CPU than the work. It consumes its queue with
-:class:`~contracts.messaging.consumer_batch.BatchConsumer` and runs one nameko worker per
+:class:`~eventbus.consumer_batch.BatchConsumer` and runs one nameko worker per
 batch: the method receives a list of typed events, stores them in one transaction, and
 the batch is acked at once; a failing batch is retried one event at a time, and a failing
 event goes through the delay queue and, after the last retry, to its dead-letter queue.
 
 This module imports nameko (and so eventlet): nothing outside a nameko worker may import
-it, which is why it is not re-exported from ``contracts.messaging``.
+it, which is why it is not re-exported from ``eventbus``.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ from nameko.exceptions import ConfigurationError
 from nameko.extensions import Entrypoint
 
 from contracts.events.catalog import route_for
-from contracts.messaging.consumer_batch import BatchConsumer
-from contracts.messaging.declare import apply_policies, declare_sync
-from contracts.messaging.management import Management
-from contracts.messaging.publisher_sync import connection_parameters
-from contracts.messaging.retry import RetryPolicy
-from contracts.messaging.topology import build_topology, handler_method
-from contracts.messaging.wire import Delivery
+from eventbus.consumer_batch import BatchConsumer
+from eventbus.declare import apply_policies, declare_sync
+from eventbus.management import Management
+from eventbus.publisher_sync import connection_parameters
+from eventbus.retry import RetryPolicy
+from eventbus.topology import build_topology, handler_method
+from eventbus.wire import Delivery
 
 logger = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 """The seeded synthetic generator of labelled card transactions, with a drift knob.
 
-It lives in ``contracts`` because every side needs the very same data: the monolith's demo
+A package of its own because every side needs the very same data: the monolith's demo
 and tests, the services' tests, the kit's traffic generator and the workshop graders.
 Nothing is downloaded; the same seed always gives the same transactions.
 """
 
-from contracts.datagen.generator import (
+from datagen.generator import (
     DRIFT_PRESETS,
     DriftKnob,
     TransactionGenerator,

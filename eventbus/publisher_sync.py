@@ -15,11 +15,11 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from contracts.messaging.backoff import Backoff
-from contracts.messaging.declare import declare_sync
-from contracts.messaging.publisher_async import PublishFailed
-from contracts.messaging.topology import Topology, build_topology
-from contracts.messaging.wire import OutgoingMessage
+from eventbus.backoff import Backoff
+from eventbus.declare import declare_sync
+from eventbus.publisher_async import PublishFailed
+from eventbus.topology import Topology, build_topology
+from eventbus.wire import OutgoingMessage
 
 logger = logging.getLogger(__name__)
 

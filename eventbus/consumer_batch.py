@@ -28,13 +28,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.messaging.backoff import Backoff
-from contracts.messaging.consumer_sync import SyncConsumer
-from contracts.messaging.declare import declare_sync
-from contracts.messaging.publisher_sync import CONNECTION_ERRORS
-from contracts.messaging.retry import RetryPolicy
-from contracts.messaging.topology import ConsumerQueue, Topology
-from contracts.messaging.wire import Delivery
+from eventbus.backoff import Backoff
+from eventbus.consumer_sync import SyncConsumer
+from eventbus.declare import declare_sync
+from eventbus.publisher_sync import CONNECTION_ERRORS
+from eventbus.retry import RetryPolicy
+from eventbus.topology import ConsumerQueue, Topology
+from eventbus.wire import Delivery
 
 logger = logging.getLogger(__name__)
 

@@ -22,13 +22,13 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 
-from contracts.messaging.backoff import Backoff
-from contracts.messaging.consumer_sync import ConsumerStats
-from contracts.messaging.declare import declare_async, declare_instance_async
-from contracts.messaging.publisher_async import to_amqp
-from contracts.messaging.retry import RetryPolicy, on_failure
-from contracts.messaging.topology import ConsumerQueue, Topology, build_topology
-from contracts.messaging.wire import Delivery, decode, redirected
+from eventbus.backoff import Backoff
+from eventbus.consumer_sync import ConsumerStats
+from eventbus.declare import declare_async, declare_instance_async
+from eventbus.publisher_async import to_amqp
+from eventbus.retry import RetryPolicy, on_failure
+from eventbus.topology import ConsumerQueue, Topology, build_topology
+from eventbus.wire import Delivery, decode, redirected
 
 logger = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 
-from contracts.messaging.backoff import Backoff
-from contracts.messaging.declare import declare_async
-from contracts.messaging.topology import Topology, build_topology
-from contracts.messaging.wire import OutgoingMessage
+from eventbus.backoff import Backoff
+from eventbus.declare import declare_async
+from eventbus.topology import Topology, build_topology
+from eventbus.wire import OutgoingMessage
 
 logger = logging.getLogger(__name__)
 

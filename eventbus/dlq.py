@@ -16,15 +16,15 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from contracts.messaging.publisher_sync import connection_parameters, publish_on
-from contracts.messaging.retry import (
+from eventbus.publisher_sync import connection_parameters, publish_on
+from eventbus.retry import (
     H_FAILED_AT,
     H_FAILURE_REASON,
     H_RETRY_COUNT,
     replay_headers,
 )
-from contracts.messaging.topology import ConsumerQueue, Topology, build_topology
-from contracts.messaging.wire import H_EVENT_ID, H_EVENT_TYPE, redirected
+from eventbus.topology import ConsumerQueue, Topology, build_topology
+from eventbus.wire import H_EVENT_ID, H_EVENT_TYPE, redirected
 
 
 @dataclass(frozen=True)

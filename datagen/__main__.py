@@ -1,10 +1,10 @@
-"""``python -m contracts.datagen``: write generated transactions as JSON lines, or POST them.
+"""``python -m datagen``: write generated transactions as JSON lines, or POST them.
 
 Examples::
 
-    python -m contracts.datagen --count 5000 --seed 7 --out var/tx.jsonl
-    python -m contracts.datagen --count 5000 --drift strong --post http://127.0.0.1:5000
-    python -m contracts.datagen --count 100 --drift amount_scale=2,channel_shift=0.5
+    python -m datagen --count 5000 --seed 7 --out var/tx.jsonl
+    python -m datagen --count 5000 --drift strong --post http://127.0.0.1:5000
+    python -m datagen --count 100 --drift amount_scale=2,channel_shift=0.5
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TextIO
 
-from contracts.datagen.generator import DRIFT_PRESETS, DriftKnob, TransactionGenerator
 from contracts.transactions import MAX_BATCH_SIZE, Transaction
+from datagen.generator import DRIFT_PRESETS, DriftKnob, TransactionGenerator
 
 
 def parse_drift(text: str) -> DriftKnob:
@@ -78,7 +78,7 @@ def _post(url: str, generator: TransactionGenerator, count: int, batch_size: int
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m contracts.datagen",
+        prog="python -m datagen",
         description="Generate seeded, labelled card transactions with an optional drift knob.",
     )
     parser.add_argument("--count", type=int, default=1000, help="how many (default 1000)")

@@ -12,8 +12,8 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy.orm import Session
 
-from contracts.messaging.outbox import Outbox
-from contracts.messaging.publisher_sync import SyncPublisher
+from eventbus.outbox import Outbox
+from eventbus.publisher_sync import SyncPublisher
 
 logger = logging.getLogger(__name__)
 

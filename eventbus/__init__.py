@@ -1,30 +1,30 @@
 """The messaging layer every deployable shares: topology, wire format, publishers,
 consumers, the transactional outbox, idempotency and dead-letter handling.
 
-nameko workers also import ``contracts.messaging.nameko_handler`` (not re-exported here, so that
+nameko workers also import ``eventbus.nameko_handler`` (not re-exported here, so that
 importing this package never imports nameko or eventlet).
 """
 
-from contracts.messaging.backoff import Backoff
-from contracts.messaging.consumer_async import AsyncConsumer, AsyncHandler
-from contracts.messaging.consumer_batch import BatchConsumer, BatchHandler
-from contracts.messaging.consumer_sync import ConsumerStats, SyncConsumer, SyncHandler
-from contracts.messaging.declare import (
+from eventbus.backoff import Backoff
+from eventbus.consumer_async import AsyncConsumer, AsyncHandler
+from eventbus.consumer_batch import BatchConsumer, BatchHandler
+from eventbus.consumer_sync import ConsumerStats, SyncConsumer, SyncHandler
+from eventbus.declare import (
     apply_policies,
     declare_async,
     declare_sync,
     restore_consumer,
     retire_consumer,
 )
-from contracts.messaging.dlq import ParkedMessage, QueueDepth, depths, list_parked, replay
-from contracts.messaging.idempotency import ProcessedEvents, processed_events_table
-from contracts.messaging.management import Management, ManagementError
-from contracts.messaging.outbox import Outbox, OutboxRelay, PendingEvent, outbox_table
-from contracts.messaging.publisher_async import AsyncPublisher, BrokerUnavailable, PublishFailed
-from contracts.messaging.publisher_sync import SyncPublisher
-from contracts.messaging.retry import PermanentFailure, RetryPolicy, on_failure
-from contracts.messaging.topology import ConsumerQueue, Topology, build_topology, handler_method
-from contracts.messaging.wire import Delivery, InvalidMessage, OutgoingMessage, decode, encode
+from eventbus.dlq import ParkedMessage, QueueDepth, depths, list_parked, replay
+from eventbus.idempotency import ProcessedEvents, processed_events_table
+from eventbus.management import Management, ManagementError
+from eventbus.outbox import Outbox, OutboxRelay, PendingEvent, outbox_table
+from eventbus.publisher_async import AsyncPublisher, BrokerUnavailable, PublishFailed
+from eventbus.publisher_sync import SyncPublisher
+from eventbus.retry import PermanentFailure, RetryPolicy, on_failure
+from eventbus.topology import ConsumerQueue, Topology, build_topology, handler_method
+from eventbus.wire import Delivery, InvalidMessage, OutgoingMessage, decode, encode
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 

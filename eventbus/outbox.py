@@ -55,8 +55,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from contracts.messaging.publisher_async import AsyncPublisher
-from contracts.messaging.wire import OutgoingMessage
+from eventbus.publisher_async import AsyncPublisher
+from eventbus.wire import OutgoingMessage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

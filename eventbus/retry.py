@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from contracts.messaging.topology import DEAD_LETTER_EXCHANGE, ConsumerQueue
-from contracts.messaging.wire import InvalidMessage
+from eventbus.topology import DEAD_LETTER_EXCHANGE, ConsumerQueue
+from eventbus.wire import InvalidMessage
 
 H_RETRY_COUNT = "x-retry-count"
 H_FAILURE_REASON = "x-failure-reason"

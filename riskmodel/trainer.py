@@ -13,9 +13,9 @@ import numpy.typing as npt
 import torch
 from torch import nn
 
-from contracts.modeling.network import RiskNet
-from contracts.quality import average_precision, brier, roc_auc
 from contracts.registry import ModelMetrics
+from riskmodel.network import RiskNet
+from riskmodel.quality import average_precision, brier, roc_auc
 
 HOLDOUT_SHARE = 0.2
 REFERENCE_ROWS = 5000

@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
-from contracts.messaging.topology import PolicySpec
+from eventbus.topology import PolicySpec
 
 DEFAULT_MANAGEMENT_PORT = 15672
 

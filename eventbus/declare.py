@@ -14,8 +14,8 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
-from contracts.messaging.management import Management, ManagementError
-from contracts.messaging.topology import POLICY_PRIORITY, ConsumerQueue, PolicySpec, Topology
+from eventbus.management import Management, ManagementError
+from eventbus.topology import POLICY_PRIORITY, ConsumerQueue, PolicySpec, Topology
 
 logger = logging.getLogger(__name__)
 

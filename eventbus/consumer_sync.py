@@ -1,6 +1,6 @@
 """The synchronous consumer (pika): manual acks after durable work, retries, parking.
 
-The handler gets a validated :class:`~contracts.messaging.wire.Delivery` and must return
+The handler gets a validated :class:`~eventbus.wire.Delivery` and must return
 only when its work is committed (with the ``event_id`` recorded in the same transaction,
 see ``idempotency.py``); only then is the message acked. A handler error sends a copy to
 the delay queue (or, after the last retry, to the dead-letter queue with the reason in
@@ -20,16 +20,16 @@ from typing import Any
 
 import pika
 
-from contracts.messaging.backoff import Backoff
-from contracts.messaging.declare import declare_sync
-from contracts.messaging.publisher_sync import (
+from eventbus.backoff import Backoff
+from eventbus.declare import declare_sync
+from eventbus.publisher_sync import (
     CONNECTION_ERRORS,
     connection_parameters,
     publish_on,
 )
-from contracts.messaging.retry import RetryPolicy, on_failure
-from contracts.messaging.topology import ConsumerQueue, Topology, build_topology
-from contracts.messaging.wire import Delivery, decode, redirected
+from eventbus.retry import RetryPolicy, on_failure
+from eventbus.topology import ConsumerQueue, Topology, build_topology
+from eventbus.wire import Delivery, decode, redirected
 
 logger = logging.getLogger(__name__)
 
