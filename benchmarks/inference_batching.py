@@ -44,7 +44,7 @@ import numpy as np  # noqa: E402
 from contracts.features import transform_many  # noqa: E402
 from contracts.registry import DataWindow  # noqa: E402
 from datagen import generate  # noqa: E402
-from migration_playbook.model_export import export_monolith_model  # noqa: E402
+from migration_playbook.datamoves.model_export import export_monolith_model  # noqa: E402
 from migration_playbook.runner.mlflow_server import MlflowServer  # noqa: E402
 from migration_playbook.runner.process import ManagedProcess, free_port  # noqa: E402
 

@@ -47,10 +47,10 @@ from typing import Any
 import httpx
 
 from eventbus import Management
-from migration_playbook.broker import fresh_vhost
-from migration_playbook.engine import KitContext, down, up
 from migration_playbook.gates.load import run_k6
+from migration_playbook.orchestration.engine import KitContext, down, up
 from migration_playbook.phases.loader import find_phase, render_table, table_text
+from migration_playbook.runner.broker import fresh_vhost
 from migration_playbook.runner.process import free_port
 from migration_playbook.settings import DEFAULT_AMQP_URI, KitSettings
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from migration_playbook.model_export import ExportResult
+    from migration_playbook.datamoves.model_export import ExportResult
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def monolith(inference_root: Path) -> Iterator[Monolith]:
 @pytest.fixture(scope="session")
 def registry(inference_root: Path, monolith: Monolith) -> Iterator[Registry]:
     """A real ``mlflow server`` with the monolith's two models registered."""
-    from migration_playbook.model_export import export_monolith_model
+    from migration_playbook.datamoves.model_export import export_monolith_model
     from migration_playbook.runner.mlflow_server import MlflowServer
     from migration_playbook.runner.process import free_port
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from migration_playbook.engine import KitContext, down
+from migration_playbook.orchestration.engine import KitContext, down
 from migration_playbook.runner.process import free_port
 from migration_playbook.settings import KitSettings
 from tests.amqp_support import fresh_vhost

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from migration_playbook.postgres import TEST_URL_VARIABLE, credentials_file, read_credentials
+from migration_playbook.runner.postgres import TEST_URL_VARIABLE, credentials_file, read_credentials
 
 
 def postgres_url() -> str:

@@ -13,8 +13,8 @@ from typing import Any
 
 from contracts.monitoring import DriftReport, DriftThresholds, DriftWindow, FeatureDrift
 from contracts.registry import DataWindow, ModelList, ModelMetrics, ModelVersion
-from migration_playbook.engine import PhaseReport, StepReport
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
+from migration_playbook.orchestration.engine import PhaseReport, StepReport
 from strangler_proxy.admin_models import RollbackOut, RouteStateOut, ShadowOut, WindowOut
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

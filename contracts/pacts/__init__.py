@@ -1,7 +1,7 @@
 """The committed pact files, and the names both sides of a pact must agree on.
 
 Consumer tests (``tests/contract/``) write the pacts; the provider verification
-(``migration_playbook.contracts_gate``) replays them against any provider URL and sets up
+(``migration_playbook.gates.contracts``) replays them against any provider URL and sets up
 each provider state below through the public API.
 """
 

@@ -15,7 +15,7 @@ reported and no promotion may follow. The drift reference is taken from the newe
 too: it describes the traffic the model was chosen on.
 
 The registered version has the format of the kit's monolith export
-(``migration_playbook/model_export.py``), which the inference service loads: MLflow's
+(``migration_playbook/datamoves/model_export.py``), which the inference service loads: MLflow's
 ``pt2`` model (``torch.export`` with a dynamic batch), the tags ``feature_spec_version``,
 ``feature_names``, ``data_window_*``, ``training_run_id`` and ``metric.*``, and the
 reference distribution as artifacts under ``reference/``.

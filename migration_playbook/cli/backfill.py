@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from migration_playbook.backfill import backfill_audit as run_backfill
+from migration_playbook.datamoves.backfill import backfill_audit as run_backfill
 
 
 def backfill_audit(

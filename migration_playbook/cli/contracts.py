@@ -17,7 +17,7 @@ from rich.table import Table
 
 from contracts import pacts
 from contracts.compat import check_generated
-from migration_playbook.contracts_gate import verify_pacts
+from migration_playbook.gates.contracts import verify_pacts
 
 app = typer.Typer(
     help="Contracts: Pact verification and the compatibility check.", no_args_is_help=True

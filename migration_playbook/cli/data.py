@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from migration_playbook.reconcile import Direction, reconcile_ingestion
+from migration_playbook.datamoves.reconcile import Direction, reconcile_ingestion
 
 app = typer.Typer(help="Compare and audit data between the monolith and the services.")
 reconcile_app = typer.Typer(help="Reconcile a service's store with the monolith's.")

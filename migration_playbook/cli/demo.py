@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from migration_playbook.demo import DemoOptions, run_demo
-from migration_playbook.migration_demo import run_migration_demo
 from migration_playbook.runner.process import ProcessFailed
 from migration_playbook.settings import KitSettings
+from migration_playbook.tools.migration_demo import run_migration_demo
+from migration_playbook.tools.monolith_tour import DemoOptions, run_demo
 
 
 def demo(

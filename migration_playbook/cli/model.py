@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from migration_playbook.model_export import (
+from migration_playbook.datamoves.model_export import (
     CHAMPION_ALIAS,
     REGISTERED_MODEL,
     ExportError,

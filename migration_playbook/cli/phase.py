@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from migration_playbook import ledger
-from migration_playbook.actions import ACTIONS
-from migration_playbook.engine import KitContext, PhaseReport, apply, verify
 from migration_playbook.gates.result import Outcome
+from migration_playbook.orchestration import ledger
+from migration_playbook.orchestration.actions import ACTIONS
+from migration_playbook.orchestration.engine import KitContext, PhaseReport, apply, verify
 from migration_playbook.phases.loader import (
     PhaseError,
     find_phase,

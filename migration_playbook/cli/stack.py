@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from migration_playbook.broker import broker_problem
-from migration_playbook.engine import KitContext, down, up
+from migration_playbook.orchestration.engine import KitContext, down, up
 from migration_playbook.phases.loader import PhaseError, find_phase
+from migration_playbook.runner.broker import broker_problem
 from migration_playbook.runner.process import ProcessFailed
 from migration_playbook.settings import KitSettings
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 
 from eventbus.dlq import depths
-from migration_playbook.backfill import backfill_audit
+from migration_playbook.datamoves.backfill import backfill_audit
+from migration_playbook.datamoves.reconcile import reconcile_ingestion
 from migration_playbook.gates.result import GateResult, Measurement, Outcome, judge
 from migration_playbook.phases.models import ReconciliationGate
-from migration_playbook.reconcile import reconcile_ingestion
 
 
 def _dlq_measurements(amqp_uri: str) -> list[Measurement]:

@@ -34,7 +34,7 @@ from migration_playbook.phases.models import (
 )
 
 if TYPE_CHECKING:
-    from migration_playbook.engine import KitContext
+    from migration_playbook.orchestration.engine import KitContext
 
 
 def _load(ctx: KitContext, phase: Phase, spec: LoadGate) -> GateResult:
@@ -67,7 +67,7 @@ def _stdout_to(path: Path) -> Iterator[None]:
 
 
 def _contracts(ctx: KitContext, phase: Phase, spec: ContractsGate) -> GateResult:
-    from migration_playbook.contracts_gate import verify_pacts
+    from migration_playbook.gates.contracts import verify_pacts
 
     measurements = []
     details: dict[str, Any] = {}

@@ -167,7 +167,7 @@ class Step(_Strict):
 
 
 class PreStep(_Strict):
-    """A named action before traffic moves (see ``migration_playbook.actions``)."""
+    """A named action before traffic moves (see ``migration_playbook.orchestration.actions``)."""
 
     action: str
     needs: tuple[str, ...] = Field(

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 
 from contracts.monitoring import DriftReport
 from contracts.registry import ModelList
-from migration_playbook import ledger
-from migration_playbook.engine import PhaseReport, StepReport
 from migration_playbook.gates.result import GateResult
+from migration_playbook.orchestration import ledger
+from migration_playbook.orchestration.engine import PhaseReport, StepReport
 from strangler_proxy.admin_models import RouteStateOut
 
 _M = TypeVar("_M", ModelList, DriftReport)

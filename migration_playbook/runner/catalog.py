@@ -125,7 +125,7 @@ def process_catalog(settings: KitSettings) -> dict[str, ProcessSpec]:
         ),
         ProcessSpec(
             "chaos",
-            _module("migration_playbook.chaos"),
+            _module("migration_playbook.tools.chaos"),
             settings.chaos_port,
             {
                 "CHAOS_TARGET": settings.url(settings.inference_port),

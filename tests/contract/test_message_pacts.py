@@ -16,7 +16,7 @@ import pytest
 from pact.error import PactVerificationError
 
 from contracts.events import Event, EventMessage, ModelPromoted, new_traceparent
-from migration_playbook.message_pacts import record_message_pact, verify_message_pacts
+from migration_playbook.gates.message_pacts import record_message_pact, verify_message_pacts
 
 
 class HotSwapConsumer:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from contracts import pacts
 from contracts.client import ApiClient
 from migration_playbook.cli.app import app
-from migration_playbook.contracts_gate import VerificationResult, verify_pacts
+from migration_playbook.gates.contracts import VerificationResult, verify_pacts
 from migration_playbook.gates.result import Outcome
 from tests.contract._wrong_provider import wrong_provider
 from tests.contract.conftest import Monolith

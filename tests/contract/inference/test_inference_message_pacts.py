@@ -1,5 +1,5 @@
 """Message pacts of the inference service, with the kit's mechanism
-(``migration_playbook.message_pacts``), written to ``contracts/pacts``:
+(``migration_playbook.gates.message_pacts``), written to ``contracts/pacts``:
 
 - consumer of ``model_promoted`` (from training): the pact's message goes to the service's
   real handler (``InferenceMessaging._on_model_promoted``), which must swap the served
@@ -49,7 +49,7 @@ from extracted_services.inference.runtime import Runtime
 from extracted_services.inference.scorer import ScoreJob, score_jobs
 from extracted_services.inference.settings import Settings
 from extracted_services.inference.shadow import ShadowRun
-from migration_playbook.message_pacts import record_message_pact, verify_message_pacts
+from migration_playbook.gates.message_pacts import record_message_pact, verify_message_pacts
 
 EVENT_ID = "0b6f1d7e-8a55-4c31-9b8e-5c2a4f0f3a10"
 PREDICTION_ID = "5f0c6b1e-2b7a-4c8e-9a53-0d3f1f9d2c11"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts import pacts
-from migration_playbook.contracts_gate import verify_pacts
+from migration_playbook.gates.contracts import verify_pacts
 from migration_playbook.runner.process import ManagedProcess, free_port
 from tests.amqp_support import fresh_vhost
 

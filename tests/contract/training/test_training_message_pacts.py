@@ -1,5 +1,5 @@
 """Message pacts of the training and monitoring workers, with the kit's mechanism
-(``migration_playbook.message_pacts``). Consumer sides are the services' real handlers on
+(``migration_playbook.gates.message_pacts``). Consumer sides are the services' real handlers on
 their own databases; provider sides are their real event builders, encoded exactly as the
 outbox stores them. Written to ``contracts/pacts``:
 
@@ -64,7 +64,7 @@ from extracted_services.training.runs import (
 from extracted_services.training.settings import Settings as TrainingSettings
 from extracted_services.training.store import Database as TrainingDatabase
 from extracted_services.training.store import count_transactions, proposals
-from migration_playbook.message_pacts import record_message_pact, verify_message_pacts
+from migration_playbook.gates.message_pacts import record_message_pact, verify_message_pacts
 
 EVENT_ID = "0b6f1d7e-8a55-4c31-9b8e-5c2a4f0f3a10"
 AT = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

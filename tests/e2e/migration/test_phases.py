@@ -12,9 +12,9 @@ import pytest
 from contracts.client import ApiClient
 from datagen import TransactionGenerator
 from eventbus import Management, build_topology
-from migration_playbook import ledger
-from migration_playbook.engine import KitContext, apply, up, verify
 from migration_playbook.gates.result import Outcome
+from migration_playbook.orchestration import ledger
+from migration_playbook.orchestration.engine import KitContext, apply, up, verify
 from migration_playbook.phases.loader import find_phase
 
 

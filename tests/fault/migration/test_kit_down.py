@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from migration_playbook.engine import KitContext, down, up
+from migration_playbook.orchestration.engine import KitContext, down, up
 from migration_playbook.phases.loader import find_phase
 from tests.kit_stack import group_members
 

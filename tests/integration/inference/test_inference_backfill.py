@@ -11,8 +11,8 @@ from typer.testing import CliRunner, Result
 
 from datagen import generate
 from extracted_services.inference.audit import AuditDatabase, AuditRow
-from migration_playbook.backfill import backfill_audit, checkpoints
 from migration_playbook.cli import data
+from migration_playbook.datamoves.backfill import backfill_audit, checkpoints
 from tests.inference_fixtures import Monolith
 
 

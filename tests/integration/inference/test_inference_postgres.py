@@ -12,7 +12,7 @@ import pytest
 
 from datagen import generate
 from extracted_services.inference.audit import AuditDatabase
-from migration_playbook.backfill import backfill_audit
+from migration_playbook.datamoves.backfill import backfill_audit
 from tests.inference_fixtures import Monolith, Registry
 from tests.integration.inference._support import start_service
 from tests.postgres_support import fresh_schema

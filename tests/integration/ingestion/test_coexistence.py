@@ -17,7 +17,7 @@ from contracts.events import TransactionsIngested
 from contracts.transactions import Transaction
 from eventbus import build_topology, encode
 from migration_playbook.cli.app import app as kit
-from migration_playbook.reconcile import reconcile_ingestion
+from migration_playbook.datamoves.reconcile import reconcile_ingestion
 from tests.amqp_support import message_count, wait_for
 from tests.integration.ingestion.conftest import Stack
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from migration_playbook.actions import ACTIONS
-from migration_playbook.engine import _with_candidate
+from migration_playbook.orchestration.actions import ACTIONS
+from migration_playbook.orchestration.engine import _with_candidate
 from migration_playbook.phases.loader import (
     PhaseError,
     find_phase,

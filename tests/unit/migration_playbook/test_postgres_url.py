@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migration_playbook.postgres import credentials_file, kit_postgres_url, read_credentials
+from migration_playbook.runner.postgres import credentials_file, kit_postgres_url, read_credentials
 
 DEMO = "postgresql://aikit:0123abcd@127.0.0.1:5432/aikit_demo"
 TEST = "postgresql://aikit:0123abcd@127.0.0.1:5432/aikit_test"

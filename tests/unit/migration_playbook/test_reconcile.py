@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from migration_playbook.cli.app import app
-from migration_playbook.reconcile import checksum, reconcile, reconcile_ingestion
+from migration_playbook.datamoves.reconcile import checksum, reconcile, reconcile_ingestion
 
 
 def store(path: Path, rows: dict[str, float]) -> str:

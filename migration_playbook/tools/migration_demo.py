@@ -16,11 +16,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from migration_playbook.broker import broker_problem, fresh_vhost
-from migration_playbook.engine import KitContext, PhaseReport, apply, down
 from migration_playbook.gates.result import Outcome
+from migration_playbook.orchestration.engine import KitContext, PhaseReport, apply, down
 from migration_playbook.phases.loader import load_phase, phase_files
 from migration_playbook.report import build_report
+from migration_playbook.runner.broker import broker_problem, fresh_vhost
 from migration_playbook.settings import KitSettings
 
 DEMO_VHOST = "ai-migration-kit-demo"

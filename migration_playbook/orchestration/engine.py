@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 
 from contracts.client import ApiClient, ApiError
 from eventbus import Management, build_topology, restore_consumer, retire_consumer
-from migration_playbook import ledger
-from migration_playbook.actions import ACTIONS
 from migration_playbook.gates.registry import run_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
+from migration_playbook.orchestration import ledger
+from migration_playbook.orchestration.actions import ACTIONS
 from migration_playbook.phases.loader import render_table, table_text
 from migration_playbook.phases.models import Phase, RoutePatch, Step
 from migration_playbook.proxy_admin import AdminError, ProxyAdmin, mint_token

@@ -2,7 +2,7 @@
 
 Every phase gate calls :func:`verify_pacts` with the URL of what serves the public API at
 that phase (the monolith, the proxy, an extracted service). Provider states are set up
-through the public API by :class:`~migration_playbook.provider_states.ProviderStates`,
+through the public API by :class:`~migration_playbook.gates.provider_states.ProviderStates`,
 served to Pact's verifier by a small local state-change endpoint that returns the values
 the pact injects (``fromProviderState``: ids that only exist on that provider).
 
@@ -31,8 +31,12 @@ from pact import Verifier
 
 from contracts import pacts
 from contracts.client import ApiClient, ApiError
+from migration_playbook.gates.provider_states import (
+    DEFAULT_SEED_ROWS,
+    ProviderStates,
+    StateUnreachable,
+)
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
-from migration_playbook.provider_states import DEFAULT_SEED_ROWS, ProviderStates, StateUnreachable
 
 logger = logging.getLogger(__name__)
 

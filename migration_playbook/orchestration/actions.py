@@ -15,7 +15,7 @@ from contracts.client import ApiClient, NotFound
 from datagen import TransactionGenerator
 
 if TYPE_CHECKING:
-    from migration_playbook.engine import KitContext
+    from migration_playbook.orchestration.engine import KitContext
 
 Action = Callable[["KitContext", dict[str, Any]], str]
 
@@ -41,7 +41,7 @@ def seed_monolith(ctx: KitContext, options: dict[str, Any]) -> str:
 
 def export_monolith_model(ctx: KitContext, options: dict[str, Any]) -> str:
     """Register the monolith's serving model in MLflow as ``risk-scorer@champion``."""
-    from migration_playbook.model_export import export_monolith_model as export
+    from migration_playbook.datamoves.model_export import export_monolith_model as export
 
     log_path = ctx.settings.logs / "kit-actions.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +66,7 @@ def export_monolith_model(ctx: KitContext, options: dict[str, Any]) -> str:
 
 def backfill_audit(ctx: KitContext, options: dict[str, Any]) -> str:
     """Copy the monolith's prediction audit into the inference service (idempotent)."""
-    from migration_playbook.backfill import backfill_audit as backfill
+    from migration_playbook.datamoves.backfill import backfill_audit as backfill
 
     report = backfill(ctx.settings.sqlite_url("monolith"), ctx.settings.sqlite_url("inference"))
     if not report.reconciled:

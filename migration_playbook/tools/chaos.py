@@ -1,4 +1,4 @@
-"""``python -m migration_playbook.chaos``: a deliberately faulty candidate build.
+"""``python -m migration_playbook.tools.chaos``: a deliberately faulty candidate build.
 
 It forwards to a real service (``CHAOS_TARGET``) but answers a share of the requests
 (``CHAOS_ERROR_RATE``) with a 500, the way a broken release would. The demo and the fault
