@@ -73,8 +73,8 @@ class Run:
 
 def _train_and_register(root: Path, tracking_uri: str) -> None:
     from legacy_monolith import create_app
-    from legacy_monolith.ml.trainer import train_model
     from legacy_monolith.settings import Settings
+    from riskmodel.trainer import train_model
 
     database_url = f"sqlite:///{root / 'monolith.db'}"
     app = create_app(

@@ -47,28 +47,22 @@ from typing import Any
 import httpx
 
 from eventbus import Management
+from migration_playbook.context import KitContext
 from migration_playbook.gates.load import run_k6
-from migration_playbook.orchestration.engine import KitContext, down, up
+from migration_playbook.orchestration.engine import Engine
 from migration_playbook.phases.loader import find_phase, render_table, table_text
 from migration_playbook.runner.broker import fresh_vhost
 from migration_playbook.runner.process import free_port
 from migration_playbook.settings import DEFAULT_AMQP_URI, KitSettings
+from migration_playbook.topology import Topology, load_topology
+from migration_playbook.topology.edit import dump_topology, with_changes
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "migration_playbook" / "loadtests" / "public_api.js"
 HZ = os.sysconf("SC_CLK_TCK")
 SCENARIOS = {"predictions": 1.0, "mixed": 0.8}
-PORT_FIELDS = (
-    "monolith_port",
-    "legacy_sync_port",
-    "chaos_port",
-    "proxy_port",
-    "ingestion_port",
-    "inference_port",
-    "training_port",
-    "monitoring_port",
-    "mlflow_port",
-)
+#: The environment variable of each scalable deployable's worker-process count.
+WORKERS_ENV = {"monolith": "MONOLITH_WORKERS", "inference": "INFERENCE_WORKERS"}
 
 
 # -- CPU accounting ---------------------------------------------------------------------
@@ -113,7 +107,7 @@ class CpuMeter:
         for pid, (ppid, _) in stats.items():
             children.setdefault(ppid, []).append(pid)
         groups: dict[str, set[int]] = {}
-        for state in self.ctx.supervisor.states():
+        for state in self.ctx.runner.states():
             if state.pid is None:
                 continue
             members, todo = set(), [state.pid]
@@ -314,23 +308,38 @@ def own_vhost() -> Iterator[str]:
         Management.from_amqp_uri(uri).delete_vhost()
 
 
-def context(workdir: Path, amqp_uri: str, ports: dict[str, int], **overrides: Any) -> KitContext:
+def free_topology() -> Topology:
+    """The bundled topology with every process on a free 127.0.0.1 port."""
+    topology = load_topology()
+    urls = {
+        name: f"http://127.0.0.1:{free_port()}"
+        for name, process in topology.processes.items()
+        if process.url is not None
+    }
+    return with_changes(topology, urls=urls)
+
+
+def context(
+    workdir: Path, amqp_uri: str, topology: Topology, workers: dict[str, int] | None = None
+) -> KitContext:
+    """The kit's context for the run, with some deployables' worker counts changed."""
+    env = {name: {WORKERS_ENV[name]: str(count)} for name, count in (workers or {}).items()}
+    changed = with_changes(topology, env=env)
     settings = KitSettings.model_validate(
         {
             "workdir": workdir / "var",
             "reports_dir": workdir / "reports",
             "amqp_uri": amqp_uri,
-            **ports,
-            **overrides,
+            "topology_file": dump_topology(changed, workdir / "topology.yaml"),
         }
     )
-    return KitContext(settings)
+    return KitContext.create(settings, topology=changed)
 
 
 def restart(ctx: KitContext, name: str) -> None:
     """Stop one program and start it again with ``ctx``'s settings (e.g. a worker count)."""
-    ctx.supervisor.stop([name])
-    ctx.supervisor.ensure([ctx.catalog[name]], ctx.settings.ready_timeout_s)
+    ctx.runner.stop([name])
+    ctx.runner.ensure([ctx.catalog[name]], ctx.settings.ready_timeout_s)
 
 
 def warm_up(ctx: KitContext, base_url: str, out_dir: Path, token: str | None) -> None:
@@ -353,14 +362,14 @@ class Run:
     """One benchmark run: its workdir, ports, vhost and options."""
 
     workdir: Path
-    ports: dict[str, int]
+    topology: Topology
     args: argparse.Namespace
     rates: list[float]
     scenarios: list[str]
     amqp_uri: str = ""
 
-    def context(self, **overrides: Any) -> KitContext:
-        return context(self.workdir, self.amqp_uri, self.ports, **overrides)
+    def context(self, **workers: int) -> KitContext:
+        return context(self.workdir, self.amqp_uri, self.topology, workers)
 
     def _step(
         self, ctx: KitContext, url: str, target: str, scenario: str, rates: list[float]
@@ -372,7 +381,7 @@ class Run:
         """The monolith behind the proxy, per worker count; then the best one direct."""
         best, best_rate = worker_counts[0], -1.0
         for workers in worker_counts:
-            ctx = self.context(monolith_workers=workers)
+            ctx = self.context(monolith=workers)
             restart(ctx, "monolith")
             warm_up(ctx, ctx.url("proxy"), self.workdir / "k6", ctx.token)
             key = f"monolith x{workers}"
@@ -383,7 +392,7 @@ class Run:
             rate = sustained(results["phase0"][key][self.scenarios[0]])
             if rate > best_rate:
                 best, best_rate = workers, rate
-        ctx = self.context(monolith_workers=best)
+        ctx = self.context(monolith=best)
         restart(ctx, "monolith")
         results["direct"]["monolith"] = self._step(
             ctx, ctx.url("monolith"), f"monolith x{best} direct", "predictions", [150.0]
@@ -394,12 +403,12 @@ class Run:
         """The services behind the proxy, the monolith stopped, per inference worker count."""
         print("phase 5: starting the services (exporting the model to MLflow)...", flush=True)
         ctx = self.context()
-        up(ctx, find_phase(4))
+        Engine(ctx).up(find_phase(4))
         with ctx.admin() as admin:
             admin.apply(table_text(render_table(find_phase(5), ctx.urls())))
-        ctx.supervisor.stop(["monolith", "legacy-sync", "chaos"])
+        ctx.runner.stop(["monolith", "legacy-sync", "chaos"])
         for workers in worker_counts:
-            ctx = self.context(inference_workers=workers)
+            ctx = self.context(inference=workers)
             restart(ctx, "inference")
             warm_up(ctx, ctx.url("proxy"), self.workdir / "k6", ctx.token)
             key = f"services, inference x{workers}"
@@ -407,7 +416,7 @@ class Run:
                 scenario: self._step(ctx, ctx.url("proxy"), key, scenario, self.rates)
                 for scenario in self.scenarios
             }
-        ctx = self.context(inference_workers=1)
+        ctx = self.context(inference=1)
         restart(ctx, "inference")
         results["direct"]["inference"] = self._step(
             ctx, ctx.url("inference"), "inference x1 direct", "predictions", [150.0]
@@ -452,7 +461,7 @@ def main() -> None:
     inference_workers = [int(w) for w in args.inference_workers.split(",")]
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
-    run = Run(workdir, {name: free_port() for name in PORT_FIELDS}, args, rates, scenarios)
+    run = Run(workdir, free_topology(), args, rates, scenarios)
     started = time.monotonic()
     print(
         f"machine: {os.cpu_count()} CPUs, {platform.machine()}, load average "
@@ -465,13 +474,13 @@ def main() -> None:
         ctx = run.context()
         try:
             print("phase 0: starting the monolith and the proxy (seeding a model)...", flush=True)
-            up(ctx, find_phase(0))
+            Engine(ctx).up(find_phase(0))
             if "0" in args.phases:
                 ctx = run.phase0(monolith_workers, results)
             if "5" in args.phases:
                 ctx = run.phase5(inference_workers, results)
         finally:
-            down(ctx)
+            Engine(ctx).down()
     summary = summarise(results, scenarios)
     results["summary"] = summary
     results["machine"] = {

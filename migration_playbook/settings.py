@@ -1,12 +1,18 @@
-"""The kit's own settings (``KIT_*``): where it keeps state, and the ports of each process."""
+"""The kit's own settings (``KIT_*``): which topology it runs, and where it keeps state.
+
+Where each process runs, on which address, with which stores, lives in the topology file
+(``KIT_TOPOLOGY``, by default the bundled migration's), not here.
+"""
 
 from __future__ import annotations
 
 import secrets
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from migration_playbook.topology import BUNDLED_TOPOLOGY, Topology, load_topology
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -17,38 +23,16 @@ class KitSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIT_", extra="ignore")
 
     workdir: Path = Path("var/kit")
-    amqp_uri: str = Field(
-        default=DEFAULT_AMQP_URI, validation_alias=AliasChoices("KIT_AMQP_URI", "AMQP_URI")
+    topology_file: Path = Field(
+        default=BUNDLED_TOPOLOGY,
+        validation_alias=AliasChoices("KIT_TOPOLOGY", "topology_file"),
+        description="The topology file: every process, its URL, command and stores.",
     )
-    monolith_port: int = 5000
-    legacy_sync_port: int = 5001
-    chaos_port: int = 8199
-    chaos_error_rate: float = 0.5
-    proxy_port: int = 8000
-    ingestion_port: int = 8101
-    inference_port: int = 8102
-    training_port: int = 8103
-    monitoring_port: int = 8104
-    mlflow_port: int = 5500
-    #: Worker processes of the monolith (gunicorn) and of the inference service (uvicorn).
-    monolith_workers: int = Field(default=1, ge=1, le=32)
-    inference_workers: int = Field(default=1, ge=1, le=32)
-    #: Processes per scalable consumer (``monitoring``, ``training``, ``legacy-sync``):
-    #: 2 or more adds consumer-only replicas on the same queues, e.g.
-    #: ``KIT_REPLICAS='{"monitoring": 2}'``.
-    replicas: dict[str, int] = Field(default_factory=dict)
-
-    @field_validator("replicas")
-    @classmethod
-    def _scalable(cls, value: dict[str, int]) -> dict[str, int]:
-        scalable = ("monitoring", "training", "legacy-sync")
-        for name, count in value.items():
-            if name not in scalable:
-                raise ValueError(f"{name!r} cannot be replicated; scalable: {', '.join(scalable)}")
-            if not 1 <= count <= 8:
-                raise ValueError(f"{name}: {count} processes (1 to 8)")
-        return value
-
+    amqp_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KIT_AMQP_URI", "AMQP_URI", "amqp_uri"),
+        description="Overrides the topology's broker (e.g. a vhost of one's own).",
+    )
     ready_timeout_s: float = 90.0
     reports_dir: Path = Path("reports")
 
@@ -60,20 +44,11 @@ class KitSettings(BaseSettings):
     def reports(self) -> Path:
         return self.reports_dir
 
-    def url(self, port: int) -> str:
-        return f"http://127.0.0.1:{port}"
+    def topology(self) -> Topology:
+        return load_topology(self.topology_file)
 
-    @property
-    def proxy_url(self) -> str:
-        return self.url(self.proxy_port)
-
-    @property
-    def monolith_url(self) -> str:
-        return self.url(self.monolith_port)
-
-    @property
-    def mlflow_url(self) -> str:
-        return self.url(self.mlflow_port)
+    def broker_uri(self, topology: Topology) -> str:
+        return self.amqp_uri or topology.broker.amqp_uri
 
     def jwt_secret(self) -> str:
         """The proxy's HS256 secret for this workdir, created on first use (mode 0600)."""
@@ -84,5 +59,8 @@ class KitSettings(BaseSettings):
             path.chmod(0o600)
         return path.read_text().strip()
 
-    def sqlite_url(self, name: str) -> str:
-        return f"sqlite:///{(self.workdir / 'data' / f'{name}.db').resolve()}"
+    def secret(self, name: str) -> str:
+        """A secret a topology names (``{secret:jwt}``)."""
+        if name == "jwt":
+            return self.jwt_secret()
+        raise KeyError(name)

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.problems import PROBLEM_CONTENT_TYPE, FieldError, Problem, problem_type
-from strangler_proxy.admin_models import (
+from contracts.proxy_admin.models import (
     DifferenceOut,
     ExplainOut,
     ExplainStepOut,

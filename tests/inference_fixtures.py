@@ -53,8 +53,8 @@ def monolith(inference_root: Path) -> Iterator[Monolith]:
     from contracts.registry import DataWindow
     from datagen import generate
     from legacy_monolith import create_app
-    from legacy_monolith.ml.trainer import train_model
     from legacy_monolith.settings import Settings as MonolithSettings
+    from riskmodel.trainer import train_model
 
     database_url = f"sqlite:///{inference_root / 'monolith.db'}"
     model_dir = inference_root / "monolith-models"

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from contracts.monitoring import DriftReport, DriftThresholds, DriftWindow, FeatureDrift
+from contracts.proxy_admin.models import RollbackOut, RouteStateOut, ShadowOut, WindowOut
 from contracts.registry import DataWindow, ModelList, ModelMetrics, ModelVersion
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
-from migration_playbook.orchestration.engine import PhaseReport, StepReport
-from strangler_proxy.admin_models import RollbackOut, RouteStateOut, ShadowOut, WindowOut
+from migration_playbook.orchestration.reports import PhaseReport, StepReport
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 SLO = {"window_s": 30.0, "min_requests": 20, "max_error_rate": 0.02, "max_p99_ms": 250.0}
@@ -355,12 +355,12 @@ def _ledger(reports: list[PhaseReport]) -> list[dict[str, Any]]:
                 {
                     "time": report.started_at.isoformat(),
                     "phase": report.phase,
-                    "step": pre["action"],
+                    "step": pre.action,
                     "action": "pre-step",
                     "outcome": "pass",
                     "table_version": None,
                     "gates": [],
-                    "details": pre,
+                    "details": pre.model_dump(),
                 }
             )
         for step in report.steps:

@@ -22,9 +22,9 @@ from contracts.registry import DataWindow, ModelList, ModelMetrics, ModelVersion
 from legacy_monolith.clock import as_utc, utcnow
 from legacy_monolith.db import Database
 from legacy_monolith.errors import NotFound
-from legacy_monolith.ml import store
-from legacy_monolith.ml.trainer import TrainingResult
 from legacy_monolith.schema import ModelVersionRow, ServingStateRow
+from riskmodel import artifacts as store
+from riskmodel.trainer import TrainingResult
 
 logger = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from legacy_monolith.clock import as_utc, utcnow
 from legacy_monolith.db import Database
 from legacy_monolith.domain.registry import ModelRegistry
 from legacy_monolith.errors import NotEnoughData, NotFound
-from legacy_monolith.ml.trainer import train_model
 from legacy_monolith.observability import Metrics
 from legacy_monolith.schema import TrainingRunRow, TransactionRow
+from riskmodel.trainer import train_model
 
 logger = logging.getLogger(__name__)
 

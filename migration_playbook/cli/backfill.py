@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from migration_playbook.datamoves.backfill import BackfillError
 from migration_playbook.datamoves.backfill import backfill_audit as run_backfill
 
 
@@ -38,13 +39,18 @@ def backfill_audit(
             totals["new"] += inserted
             bar.update(task, description=f"read {totals['read']}, copied {totals['new']}")
 
-        report = run_backfill(
-            monolith_db,
-            inference_db,
-            batch_size=batch_size,
-            max_batches=max_batches,
-            on_batch=on_batch,
-        )
+        try:
+            report = run_backfill(
+                monolith_db,
+                inference_db,
+                batch_size=batch_size,
+                max_batches=max_batches,
+                on_batch=on_batch,
+            )
+        except BackfillError as exc:
+            bar.stop()
+            Console(stderr=True).print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:

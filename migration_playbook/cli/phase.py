@@ -9,10 +9,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from migration_playbook.context import KitContext
 from migration_playbook.gates.result import Outcome
-from migration_playbook.orchestration import ledger
 from migration_playbook.orchestration.actions import ACTIONS
-from migration_playbook.orchestration.engine import KitContext, PhaseReport, apply, verify
+from migration_playbook.orchestration.engine import Engine
+from migration_playbook.orchestration.ledger import Ledger
+from migration_playbook.orchestration.reports import PhaseReport
 from migration_playbook.phases.loader import (
     PhaseError,
     find_phase,
@@ -21,9 +23,9 @@ from migration_playbook.phases.loader import (
     phase_files,
 )
 from migration_playbook.phases.models import Phase
-from migration_playbook.runner.catalog import process_catalog
 from migration_playbook.runner.process import ProcessFailed
 from migration_playbook.settings import KitSettings
+from migration_playbook.topology import TopologyError, lint_topology
 
 app = typer.Typer(help="Lint, verify and apply the migration's phases.", no_args_is_help=True)
 console = Console(highlight=False)
@@ -55,9 +57,26 @@ def _summary(report: PhaseReport) -> None:
 
 @app.command("lint")
 def lint_command() -> None:
-    """Validate every phase file: schema, processes, route tables, steps, gates."""
-    catalog = process_catalog(KitSettings())
+    """Validate the topology and every phase file: schema, processes, stores, route tables,
+    steps, gates."""
+    settings = KitSettings()
     problems = 0
+    try:
+        topology = settings.topology()
+    except TopologyError as exc:
+        for issue in exc.issues:
+            err.print(f"[red]error[/red] {issue}")
+        err.print(f"{len(exc.issues)} problem(s)")
+        raise typer.Exit(1) from None
+    issues = lint_topology(topology, settings.topology_file.name)
+    for issue in issues:
+        err.print(f"[red]error[/red] {issue}")
+    problems += len(issues)
+    if not issues:
+        console.print(
+            f"[green]ok[/green] {settings.topology_file.name}: topology {topology.name}, "
+            f"{len(topology.processes)} processes, {len(topology.stores)} stores"
+        )
     for path in phase_files():
         try:
             phase = load_phase(path)
@@ -66,7 +85,7 @@ def lint_command() -> None:
                 err.print(f"[red]error[/red] {issue}")
             problems += len(exc.issues)
             continue
-        issues = lint_phase(phase, path.name, catalog, ACTIONS)
+        issues = lint_phase(phase, path.name, topology, ACTIONS)
         for issue in issues:
             err.print(f"[red]error[/red] {issue}")
         problems += len(issues)
@@ -77,12 +96,22 @@ def lint_command() -> None:
         raise typer.Exit(1)
 
 
+def _context() -> KitContext:
+    try:
+        return KitContext.create()
+    except TopologyError as exc:
+        for issue in exc.issues:
+            err.print(f"[red]error[/red] {issue}")
+        raise typer.Exit(1) from None
+
+
 def _load(number: int) -> tuple[KitContext, Phase]:
     try:
-        return KitContext(KitSettings()), find_phase(number)
+        phase = find_phase(number)
     except PhaseError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
+    return _context(), phase
 
 
 @app.command("verify")
@@ -92,7 +121,7 @@ def verify_command(
 ) -> None:
     """Run the phase's gates against the live system; write reports/phase-N.json."""
     ctx, phase = _load(number)
-    report = verify(ctx, phase, _event if not as_json else lambda _k, _m: None)
+    report = Engine(ctx).verify(phase, _event if not as_json else lambda _k, _m: None)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:
@@ -114,7 +143,7 @@ def apply_command(
     ctx, phase = _load(number)
     console.print(f"[bold]phase {number}: {phase.title}[/bold]")
     try:
-        report = apply(ctx, phase, _event, candidate_override=inject_faulty_candidate)
+        report = Engine(ctx).apply(phase, _event, candidate_override=inject_faulty_candidate)
     except ProcessFailed as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
@@ -129,30 +158,35 @@ def status_command(
     ] = False,
 ) -> None:
     """Where the migration stands, from the promotion ledger."""
-    ctx = KitContext(KitSettings())
-    entries = ledger.read(ctx.ledger_path)
+    settings = KitSettings()
+    path = settings.reports / "ledger.jsonl"
+    try:
+        entries = Ledger(path).read()
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
     if as_json:
-        typer.echo(json.dumps(entries[-20:], indent=2))
+        typer.echo(json.dumps([e.model_dump(mode="json") for e in entries[-20:]], indent=2))
         return
     if not entries:
-        console.print("no migration step recorded yet (ledger: " + str(ctx.ledger_path) + ")")
+        console.print(f"no migration step recorded yet (ledger: {path})")
         return
-    table = Table(title=f"promotion ledger ({ctx.ledger_path})", title_justify="left")
+    table = Table(title=f"promotion ledger ({path})", title_justify="left")
     for column in ("time", "phase", "step", "action", "outcome", "table", "gates"):
         table.add_column(column)
     for entry in entries[-25:]:
-        gates = ", ".join(f"{g['gate']}={g['outcome']}" for g in entry["gates"])
-        colour = _COLOURS.get(entry["outcome"], "white")
+        gates = ", ".join(f"{g.gate}={g.outcome.value}" for g in entry.gates)
+        colour = _COLOURS.get(entry.outcome.value, "white")
         table.add_row(
-            entry["time"][11:19],
-            str(entry["phase"]),
-            entry["step"],
-            entry["action"],
-            f"[{colour}]{entry['outcome']}[/{colour}]",
-            str(entry.get("table_version") or "-"),
+            entry.time.strftime("%H:%M:%S"),
+            str(entry.phase),
+            entry.step,
+            entry.action.value,
+            f"[{colour}]{entry.outcome.value}[/{colour}]",
+            str(entry.table_version or "-"),
             gates[:80],
         )
     console.print(table)
-    applied = [e for e in entries if e["action"] == "apply" and e["outcome"] == "pass"]
+    applied = [e for e in entries if e.action == "apply" and e.outcome is Outcome.PASS]
     if applied:
-        console.print(f"last phase applied successfully: {applied[-1]['phase']}")
+        console.print(f"last phase applied successfully: {applied[-1].phase}")

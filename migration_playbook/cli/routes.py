@@ -6,14 +6,17 @@ table or request was rejected, 2 the proxy could not be reached or answered unex
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from contracts.proxy_admin import AdminError, AdminUnreachable, ProxyAdminClient
+from contracts.proxy_admin.models import ExplainOut, ExplainStepOut
 from strangler_proxy.errors import RouteTableError
 from strangler_proxy.matching import Router
 from strangler_proxy.route_table import diff_tables, lint_table, load_table
@@ -38,36 +41,29 @@ def _load_or_exit(path: Path) -> Any:
         raise typer.Exit(1) from None
 
 
-def _admin(proxy: str, token: str | None) -> httpx.Client:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=proxy.rstrip("/"), headers=headers, timeout=10.0)
+def _client(proxy: str, token: str | None) -> ProxyAdminClient:
+    return ProxyAdminClient(proxy, token)
 
 
-def _call(proxy: str, token: str | None, method: str, path: str, **kwargs: Any) -> Any:
+@contextmanager
+def _admin(proxy: str, token: str | None) -> Iterator[ProxyAdminClient]:
+    """The shared admin client; a refusal or no answer becomes a message and an exit code."""
     try:
-        with _admin(proxy, token) as client:
-            response = client.request(method, path, **kwargs)
-    except httpx.HTTPError as exc:
-        err.print(f"[red]cannot reach the proxy at {proxy}: {exc}[/red]")
+        with _client(proxy, token) as client:
+            yield client
+    except AdminUnreachable as exc:
+        err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    if response.status_code >= 400:
-        _print_problem(response)
-        raise typer.Exit(1 if response.status_code in (401, 403, 409, 422) else 2)
-    return response.json()
+    except AdminError as exc:
+        _print_problem(exc)
+        raise typer.Exit(1 if exc.refused else 2) from None
 
 
-def _print_problem(response: httpx.Response) -> None:
-    try:
-        body = response.json()
-    except ValueError:
-        err.print(f"[red]HTTP {response.status_code}: {response.text[:500]}[/red]")
-        return
-    err.print(
-        f"[red]{body.get('title', 'Error')} ({response.status_code})[/red]: "
-        f"{body.get('detail', '')}"
-    )
-    for item in body.get("errors") or []:
-        err.print(f"  [red]-[/red] {item['field']}: {item['message']}")
+def _print_problem(exc: AdminError) -> None:
+    problem = exc.problem
+    err.print(f"[red]{problem.title or 'Error'} ({exc.status})[/red]: {problem.detail}")
+    for item in problem.errors or []:
+        err.print(f"  [red]-[/red] {item.field}: {item.message}")
 
 
 @app.command()
@@ -105,29 +101,26 @@ def explain(
             pairs.append((name.strip().lower().encode(), value.strip().encode()))
         target, _q, query = path.partition("?")
         result = Router(_load_or_exit(table_file)).explain(method, target, pairs, query.encode())
-        data: dict[str, Any] = {
-            "route": result.route,
-            "mode": result.mode,
-            "upstreams": result.upstreams,
-            "steps": [
-                {"route": s.route, "matched": s.matched, "reason": s.reason} for s in result.steps
+        explained = ExplainOut(
+            route=result.route,
+            mode=result.mode,
+            upstreams=result.upstreams,
+            steps=[
+                ExplainStepOut(route=s.route, matched=s.matched, reason=s.reason)
+                for s in result.steps
             ],
-        }
-    else:
-        assert proxy is not None
-        data = _call(
-            proxy,
-            token,
-            "GET",
-            "/_admin/explain",
-            params={"method": method, "path": path, "header": header or []},
         )
-    for step in data["steps"]:
-        mark = "[green]match[/green]" if step["matched"] else "[dim]skip[/dim] "
-        console.print(f"  {mark} {step['route']}: {step['reason']}")
-    who = data["route"] or "(no route: default_upstream)"
-    ups = ", ".join(f"{k}={v}" for k, v in data["upstreams"].items())
-    console.print(f"[bold]{method.upper()} {path}[/bold] -> {who} ({data['mode']}) {ups}")
+    else:
+        if proxy is None:  # excluded above; says so to the type checker too
+            raise typer.Exit(2)
+        with _admin(proxy, token) as admin:
+            explained = admin.explain(method, path, header or [])
+    for step in explained.steps:
+        mark = "[green]match[/green]" if step.matched else "[dim]skip[/dim] "
+        console.print(f"  {mark} {step.route}: {step.reason}")
+    who = explained.route or "(no route: default_upstream)"
+    ups = ", ".join(f"{k}={v}" for k, v in explained.upstreams.items())
+    console.print(f"[bold]{method.upper()} {path}[/bold] -> {who} ({explained.mode}) {ups}")
 
 
 @app.command()
@@ -150,56 +143,54 @@ def apply(
 ) -> None:
     """Validate FILE on the live proxy and apply it (the live table stays on rejection)."""
     _load_or_exit(file)  # fail fast with the local file name in every message
-    body = file.read_bytes()
-    path = "/_admin/routes/validate" if dry_run else "/_admin/routes"
-    data = _call(
-        proxy, token, "POST", path, content=body, headers={"Content-Type": "application/yaml"}
-    )
-    if dry_run:
-        console.print(f"[green]valid[/green] ({len(data['warnings'])} warnings)")
-        return
-    console.print(f"[green]applied[/green] version {data['version']} by {data['applied_by']}")
-    for line in data["diff"]:
+    body = file.read_text()
+    with _admin(proxy, token) as admin:
+        if dry_run:
+            valid = admin.validate(body)
+            console.print(f"[green]valid[/green] ({len(valid.warnings)} warnings)")
+            return
+        applied = admin.apply(body)
+    console.print(f"[green]applied[/green] version {applied.version} by {applied.applied_by}")
+    for line in applied.diff:
         console.print(f"  {line}")
 
 
 @app.command()
 def revert(proxy: ProxyUrl, token: Token = None) -> None:
     """Re-apply the version before the live one."""
-    data = _call(proxy, token, "POST", "/_admin/routes/revert")
+    with _admin(proxy, token) as admin:
+        live = admin.revert()
     console.print(
-        f"[green]reverted[/green] to the table of version {data['reverted_to']} "
-        f"(now version {data['version']})"
+        f"[green]reverted[/green] to the table of version {live.reverted_to} "
+        f"(now version {live.version})"
     )
 
 
 @app.command()
 def status(proxy: ProxyUrl, token: Token = None) -> None:
     """Live state per route (weights, rollback verdict, shadow results) and per upstream."""
-    data = _call(proxy, token, "GET", "/_admin/routes/state")
+    with _admin(proxy, token) as admin:
+        state = admin.state()
     console.print(
-        f"route table version [bold]{data['version']}[/bold], shadow queue "
-        f"{data['shadow_queue_depth']}"
+        f"route table version [bold]{state.version}[/bold], shadow queue {state.shadow_queue_depth}"
     )
     routes = Table("route", "mode", "primary", "candidate", "weight", "rollback", "shadow")
-    for r in data["routes"]:
+    colour = {"rolled_back": "red", "insufficient_data": "yellow", "healthy": "green"}
+    for r in state.routes:
         weight = ""
-        if r.get("configured_weight") is not None:
-            weight = f"{r['effective_weight']:g}/{r['configured_weight']:g}"
-        rollback = (r.get("rollback") or {}).get("verdict", "")
-        colour = {"rolled_back": "red", "insufficient_data": "yellow", "healthy": "green"}
+        if r.configured_weight is not None:
+            weight = f"{r.effective_weight or 0:g}/{r.configured_weight:g}"
+        rollback: str = r.rollback.verdict if r.rollback else ""
         if rollback in colour:
             rollback = f"[{colour[rollback]}]{rollback}[/{colour[rollback]}]"
         shadow = ""
-        if r.get("shadow"):
-            s = r["shadow"]
-            rate = "n/a" if s["mismatch_rate"] is None else f"{s['mismatch_rate']:.1%}"
-            shadow = f"{s['mismatches']}/{s['comparisons']} mismatched ({rate})"
-        routes.add_row(
-            r["name"], r["mode"], r["primary"], r["candidate"] or "", weight, rollback, shadow
-        )
+        if r.shadow:
+            s = r.shadow
+            rate = "n/a" if s.mismatch_rate is None else f"{s.mismatch_rate:.1%}"
+            shadow = f"{s.mismatches}/{s.comparisons} mismatched ({rate})"
+        routes.add_row(r.name, r.mode, r.primary, r.candidate or "", weight, rollback, shadow)
     console.print(routes)
     ups = Table("upstream", "url", "breaker", "retry tokens")
-    for u in data["upstreams"]:
-        ups.add_row(u["name"], u["url"], u["breaker"], f"{u['retry_tokens']:g}")
+    for u in state.upstreams:
+        ups.add_row(u.name, u.url, u.breaker, f"{u.retry_tokens:g}")
     console.print(ups)

@@ -1,4 +1,4 @@
-"""``kit up``, ``kit down``, ``kit status``: the processes of a phase on 127.0.0.1."""
+"""``kit up``, ``kit down``, ``kit status``: a phase's processes, where the topology puts them."""
 
 from __future__ import annotations
 
@@ -12,18 +12,25 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from migration_playbook.orchestration.engine import KitContext, down, up
+from contracts.proxy_admin import AdminError, AdminUnreachable
+from migration_playbook.context import KitContext
+from migration_playbook.orchestration.engine import Engine
 from migration_playbook.phases.loader import PhaseError, find_phase
 from migration_playbook.runner.broker import broker_problem
 from migration_playbook.runner.process import ProcessFailed
-from migration_playbook.settings import KitSettings
+from migration_playbook.topology import TopologyError
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
 def _context() -> KitContext:
-    return KitContext(KitSettings())
+    try:
+        return KitContext.create()
+    except TopologyError as exc:
+        for issue in exc.issues:
+            err.print(f"[red]error[/red] {issue}")
+        raise typer.Exit(1) from None
 
 
 def up_command(
@@ -39,12 +46,13 @@ def up_command(
     except PhaseError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    problem = broker_problem(ctx.settings.amqp_uri)
+    problem = broker_problem(ctx.amqp_uri)
     if problem:
         err.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)
+    engine = Engine(ctx)
     try:
-        up(ctx, plan, lambda _k, message: console.print(f"  {message}"))
+        engine.up(plan, lambda _k, message: console.print(f"  {message}"))
     except ProcessFailed as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
@@ -63,14 +71,14 @@ def up_command(
         signal.signal(signal.SIGTERM, _handler)
         while not stop["now"]:
             time.sleep(0.3)
-        down(ctx)
+        engine.down()
         console.print("stopped every process")
 
 
 def down_command() -> None:
     """Stop every process the kit started (and supervisord), leaving nothing behind."""
     ctx = _context()
-    if down(ctx):
+    if ctx.runner.shutdown():
         console.print("[green]stopped every process[/green]")
     else:
         console.print("nothing was running")
@@ -94,7 +102,7 @@ def _probe(url: str | None, path: str | None) -> tuple[str, str]:
 
 
 def _print_status(ctx: KitContext) -> None:
-    states = {s.name: s for s in ctx.supervisor.states()}
+    states = {s.name: s for s in ctx.runner.states()}
     table = Table(title="kit status", title_justify="left")
     for column in ("process", "state", "pid", "url", "ready", "model", "log"):
         table.add_column(column, overflow="fold")
@@ -112,7 +120,7 @@ def _print_status(ctx: KitContext) -> None:
             spec.url or "-",
             ready,
             version,
-            str(ctx.supervisor.log_path(name)),
+            str(ctx.runner.log_path(name)),
         )
     console.print(table)
     if "proxy" in states and states["proxy"].state == "RUNNING":
@@ -120,21 +128,25 @@ def _print_status(ctx: KitContext) -> None:
             with ctx.admin() as admin:
                 live = admin.current()
             console.print(
-                f"route table v{live['version']} applied by {live['applied_by']} "
-                f"at {live['applied_at']} ({live['origin']})"
+                f"route table v{live.version} applied by {live.applied_by} "
+                f"at {live.applied_at} ({live.origin})"
             )
-        except Exception as exc:  # noqa: BLE001 - status must print whatever it can
+        except (AdminError, AdminUnreachable) as exc:  # status prints whatever it can
             console.print(f"[yellow]route table: unavailable ({exc})[/yellow]")
 
 
 def status_command() -> None:
     """Processes, ports, health, served model version and the route table version."""
     ctx = _context()
-    problem = broker_problem(ctx.settings.amqp_uri)
+    problem = broker_problem(ctx.amqp_uri)
+    console.print(
+        f"topology: {ctx.topology.name} ({ctx.settings.topology_file}), "
+        f"platform {ctx.topology.platform}"
+    )
     console.print(
         f"RabbitMQ: {'[red]' + problem + '[/red]' if problem else '[green]reachable[/green]'}"
     )
-    if not ctx.supervisor.running():
+    if not ctx.runner.running():
         console.print("no kit processes are running (start them with `kit up --phase N`)")
         return
     _print_status(ctx)

@@ -12,7 +12,9 @@ id (DESIGN section 3: backfill, not a dangling 404). The copy is
   over each row's answer (score, decision, model version) on both sides.
 
 Records keep exactly what the client was answered: the monolith's integer model version
-becomes the string it was in the API (``"3"``), times stay UTC.
+becomes the string it was in the API (``"3"``), times stay UTC. Both stores are reached
+through their database URLs and read and written through their data contracts
+(``contracts.stores``), never through the monolith's or the service's code.
 """
 
 from __future__ import annotations
@@ -24,17 +26,28 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    delete,
+    inspect,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from extracted_services.inference.audit import AuditDatabase, AuditRow
-from legacy_monolith.db import Database
-from legacy_monolith.schema import PredictionRow
+from contracts.stores.inference import MONOLITH_ORIGIN, prediction_audit
+from contracts.stores.monolith import predictions
+from migration_playbook.datamoves.stores import open_engine, redact
 
 logger = logging.getLogger(__name__)
 
-ORIGIN = "monolith"
+ORIGIN = MONOLITH_ORIGIN
 CHECKPOINT_NAME = "monolith-predictions"
 _metadata = MetaData()
 checkpoints = Table(
@@ -45,6 +58,10 @@ checkpoints = Table(
     Column("copied", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+
+class BackfillError(RuntimeError):
+    """A store the backfill cannot work with (absent, or without the table it copies)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +109,7 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _service_row(row: PredictionRow) -> dict[str, Any]:
+def _service_row(row: Row[Any]) -> dict[str, Any]:
     return {
         "prediction_id": row.prediction_id,
         "transaction_id": row.transaction_id,
@@ -120,8 +137,8 @@ class AuditBackfill:
     """Copies and reconciles; one instance per (monolith DB, service DB) pair."""
 
     def __init__(self, monolith_url: str, service_url: str, batch_size: int = 500) -> None:
-        self.monolith = Database(monolith_url)
-        self.service = AuditDatabase(service_url)
+        self.monolith = open_engine(monolith_url)
+        self.service = open_engine(service_url)
         self.batch_size = batch_size
 
     def close(self) -> None:
@@ -129,8 +146,8 @@ class AuditBackfill:
         self.service.dispose()
 
     def _checkpoint(self) -> str | None:
-        with self.service.session() as session:
-            value = session.scalar(
+        with self.service.connect() as connection:
+            value = connection.scalar(
                 select(checkpoints.c.last_id).where(checkpoints.c.name == CHECKPOINT_NAME)
             )
             return str(value) if value is not None else None
@@ -142,32 +159,41 @@ class AuditBackfill:
         on_batch: Callable[[int, int], None] | None = None,
     ) -> BackfillReport:
         """Copy what is missing (from the checkpoint on), then reconcile when complete."""
-        self.service.create_schema(_metadata)
+        for engine, table, owner in (
+            (self.monolith, predictions, "the monolith"),
+            (self.service, prediction_audit, "the inference service"),
+        ):
+            if not inspect(engine).has_table(table.name):
+                raise BackfillError(
+                    f"{owner}'s store ({redact(str(engine.url))}) has no {table.name} table: "
+                    f"start {owner} once first (it creates its schema), or check the URL"
+                )
+        _metadata.create_all(self.service)
         resumed_from = last = self._checkpoint()
         copied = skipped = batches = 0
-        insert = pg_insert if self.service.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if self.service.dialect.name == "postgresql" else sqlite_insert
         complete = True
         while True:
             if max_batches is not None and batches >= max_batches:
                 complete = False
                 break
-            with self.monolith.session() as session:
-                query = select(PredictionRow).order_by(PredictionRow.prediction_id)
+            with self.monolith.connect() as connection:
+                query = select(predictions).order_by(predictions.c.prediction_id)
                 if last is not None:
-                    query = query.where(PredictionRow.prediction_id > last)
-                rows = [_service_row(r) for r in session.scalars(query.limit(self.batch_size))]
+                    query = query.where(predictions.c.prediction_id > last)
+                rows = [_service_row(r) for r in connection.execute(query.limit(self.batch_size))]
             if not rows:
                 break
             last = rows[-1]["prediction_id"]
-            with self.service.session() as session:
-                result = session.execute(
-                    insert(AuditRow)
+            with self.service.begin() as connection:
+                result = connection.execute(
+                    insert(prediction_audit)
                     .values(rows)
                     .on_conflict_do_nothing(index_elements=["prediction_id"])
                 )
                 inserted = int(getattr(result, "rowcount", 0) or 0)
                 now = datetime.now(UTC)
-                session.execute(
+                connection.execute(
                     insert(checkpoints)
                     .values(name=CHECKPOINT_NAME, last_id=last, copied=inserted, updated_at=now)
                     .on_conflict_do_update(
@@ -189,38 +215,31 @@ class AuditBackfill:
             # A finished pass forgets its checkpoint: the monolith keeps adding decisions
             # with random ids, some below the last id copied, so the next pass walks from
             # the start again (inserts are idempotent). Only an interrupted pass resumes.
-            with self.service.session() as session:
-                session.execute(delete(checkpoints).where(checkpoints.c.name == CHECKPOINT_NAME))
+            with self.service.begin() as connection:
+                connection.execute(delete(checkpoints).where(checkpoints.c.name == CHECKPOINT_NAME))
             self.reconcile(report)
         logger.info("backfill: %s", report.to_dict())
         return report
 
     def reconcile(self, report: BackfillReport, sample: int = 20) -> BackfillReport:
         """Fill in the counts, checksums and differences of both sides."""
-        with self.monolith.session() as session:
+        p, a = predictions.c, prediction_audit.c
+        with self.monolith.connect() as connection:
             source = [
                 (pid, score, decision, str(version))
-                for pid, score, decision, version in session.execute(
-                    select(
-                        PredictionRow.prediction_id,
-                        PredictionRow.score,
-                        PredictionRow.decision,
-                        PredictionRow.model_version,
-                    ).order_by(PredictionRow.prediction_id)
+                for pid, score, decision, version in connection.execute(
+                    select(p.prediction_id, p.score, p.decision, p.model_version).order_by(
+                        p.prediction_id
+                    )
                 )
             ]
-        with self.service.session() as session:
+        with self.service.connect() as connection:
             target = [
                 (pid, score, decision, version)
-                for pid, score, decision, version in session.execute(
-                    select(
-                        AuditRow.prediction_id,
-                        AuditRow.score,
-                        AuditRow.decision,
-                        AuditRow.model_version,
-                    )
-                    .where(AuditRow.origin == ORIGIN)
-                    .order_by(AuditRow.prediction_id)
+                for pid, score, decision, version in connection.execute(
+                    select(a.prediction_id, a.score, a.decision, a.model_version)
+                    .where(a.origin == ORIGIN)
+                    .order_by(a.prediction_id)
                 )
             ]
         report.monolith, report.service = _digest(source), _digest(target)

@@ -1,10 +1,12 @@
 """Export the monolith's serving model into the MLflow registry (phase 1's first step).
 
-The monolith keeps its model as a ``state_dict`` of its own ``RiskNet`` class, which no
-service may import. The export therefore logs it in MLflow's ``pt2`` format
-(``torch.export``): a self-contained, pickle-free graph with the weights and the input
-standardisation inside, that loads back as a callable ``GraphModule`` on which autograd
-works (the explanations need gradients), with a dynamic batch dimension. The reference
+The monolith keeps its model as a ``state_dict`` of ``riskmodel.RiskNet`` in an artifact
+folder; the export reads the folder and the ``model_versions`` row through their data
+contracts (``contracts.stores``), never through the monolith's code. It logs the model in
+MLflow's ``pt2`` format (``torch.export``): a self-contained, pickle-free graph with the
+weights and the input standardisation inside, that loads back as a callable
+``GraphModule`` on which autograd works (the explanations need gradients), with a dynamic
+batch dimension. The reference
 distribution (features and scores) and the monolith's ``meta.json`` travel as artifacts of
 the same run, and the registered version carries its lineage as tags.
 
@@ -23,6 +25,7 @@ import logging
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,10 +33,10 @@ import numpy as np
 from sqlalchemy import select
 
 from contracts.features import FEATURE_NAMES
-from legacy_monolith.db import Database
-from legacy_monolith.domain.registry import ModelRegistry
-from legacy_monolith.ml import store
-from legacy_monolith.schema import ModelVersionRow
+from contracts.registry import DataWindow, ModelMetrics
+from contracts.stores.monolith import model_versions, serving_state
+from migration_playbook.datamoves.stores import store_engine
+from riskmodel import artifacts
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -72,6 +75,20 @@ class ExportResult:
     @property
     def model_uri(self) -> str:
         return f"models:/{self.registered_model}/{self.registry_version}"
+
+
+@dataclass(frozen=True)
+class _Described:
+    """What the registry records of the exported version (from its ``model_versions`` row)."""
+
+    metrics: ModelMetrics
+    data_window: DataWindow
+    feature_spec_version: str
+    training_run_id: str | None
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _offline() -> None:
@@ -113,30 +130,34 @@ def export_monolith_model(
 ) -> ExportResult:
     """Register the monolith's serving (or a given) model version and point ``alias`` at it."""
     _offline()
-    db = Database(database_url)
-    try:
-        registry = ModelRegistry(db, model_dir)
-        monolith_version = version if version is not None else registry.current_version()
-        if monolith_version is None:
-            raise ExportError("the monolith serves no model yet: train and promote one first")
-        with db.session() as session:
-            row = session.scalar(
-                select(ModelVersionRow).where(ModelVersionRow.version == monolith_version)
+    with store_engine(database_url) as engine, engine.connect() as connection:
+        if version is None:
+            version = connection.scalar(
+                select(serving_state.c.current_version).where(serving_state.c.id == 1)
             )
-            if row is None:
-                raise ExportError(f"the monolith has no model version {monolith_version}")
-            artifact_path = Path(row.artifact_path)
-        if not artifact_path.is_absolute() and not artifact_path.exists():
-            artifact_path = model_dir / artifact_path.name
-        described = registry.get(monolith_version)
-        try:
-            loaded = store.load(artifact_path, monolith_version)
-        except (OSError, RuntimeError) as exc:
-            raise ExportError(
-                f"cannot read the monolith's model at {artifact_path}: {exc}"
-            ) from exc
-    finally:
-        db.dispose()
+        if version is None:
+            raise ExportError("the monolith serves no model yet: train and promote one first")
+        monolith_version = int(version)
+        row = connection.execute(
+            select(model_versions).where(model_versions.c.version == monolith_version)
+        ).first()
+    if row is None:
+        raise ExportError(f"the monolith has no model version {monolith_version}")
+    artifact_path = Path(row.artifact_path)
+    if not artifact_path.is_absolute() and not artifact_path.exists():
+        artifact_path = model_dir / artifact_path.name
+    described = _Described(
+        metrics=ModelMetrics.model_validate(row.metrics),
+        data_window=DataWindow(
+            start=_as_utc(row.window_start), end=_as_utc(row.window_end), rows=row.window_rows
+        ),
+        feature_spec_version=row.feature_spec_version,
+        training_run_id=row.training_run_id,
+    )
+    try:
+        loaded = artifacts.load(artifact_path, monolith_version)
+    except (OSError, RuntimeError) as exc:
+        raise ExportError(f"cannot read the monolith's model at {artifact_path}: {exc}") from exc
 
     import mlflow
     from mlflow.tracking import MlflowClient

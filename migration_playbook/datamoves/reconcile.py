@@ -2,8 +2,9 @@
 
 Compares the ingestion service's store with the monolith's: row counts, a checksum over
 ``(transaction_id, amount)`` of each side, and the ids missing on either side or stored
-with different amounts. Only SQL on the ``transactions`` table of each database, so it
-works on any deployment (SQLite or PostgreSQL) without importing the services.
+with different amounts. It reads each store's ``transactions`` through its data contract
+(``contracts.stores``) and its configured URL, so it works on any deployment (SQLite or
+PostgreSQL) without importing the services.
 """
 
 from __future__ import annotations
@@ -13,17 +14,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Table, select
+
+from contracts.stores import ingestion as ingestion_store
+from contracts.stores import monolith as monolith_store
+from migration_playbook.datamoves.stores import redact, store_engine
 
 Direction = Literal["both", "ingestion-in-monolith"]
 _SAMPLE = 50
-
-
-def normalise_url(url: str) -> str:
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 @dataclass(frozen=True)
@@ -69,21 +67,13 @@ def _cents(amount: Any) -> int:
     return int(round(float(amount) * 100))
 
 
-def read_store(url: str, since: datetime | None = None) -> dict[str, int]:
-    """``transaction_id -> amount in cents`` of one store's ``transactions`` table."""
-    engine = create_engine(normalise_url(url))
-    try:
-        query = "SELECT transaction_id, amount FROM transactions"
-        params: dict[str, Any] = {}
-        if since is not None:
-            query += " WHERE ingested_at >= :since"
-            params["since"] = since
-        with engine.connect() as connection:
-            return {
-                str(tid): _cents(amount) for tid, amount in connection.execute(text(query), params)
-            }
-    finally:
-        engine.dispose()
+def read_store(url: str, table: Table, since: datetime | None = None) -> dict[str, int]:
+    """``transaction_id -> amount in cents`` of one store's transactions table."""
+    query = select(table.c.transaction_id, table.c.amount)
+    if since is not None:
+        query = query.where(table.c.ingested_at >= since)
+    with store_engine(url) as engine, engine.connect() as connection:
+        return {str(tid): _cents(amount) for tid, amount in connection.execute(query)}
 
 
 def checksum(rows: dict[str, int]) -> str:
@@ -92,13 +82,6 @@ def checksum(rows: dict[str, int]) -> str:
     for tid in sorted(rows):
         digest.update(f"{tid}:{rows[tid]}\n".encode())
     return digest.hexdigest()
-
-
-def _redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
 
 
 def reconcile(
@@ -114,8 +97,8 @@ def reconcile(
     missing_ing = sorted(set(monolith) - set(ingestion))
     mismatched = sorted(t for t in set(ingestion) & set(monolith) if ingestion[t] != monolith[t])
     return ReconcileReport(
-        ingestion=StoreSummary(_redact(ingestion_url), len(ingestion), checksum(ingestion)),
-        monolith=StoreSummary(_redact(monolith_url), len(monolith), checksum(monolith)),
+        ingestion=StoreSummary(redact(ingestion_url), len(ingestion), checksum(ingestion)),
+        monolith=StoreSummary(redact(monolith_url), len(monolith), checksum(monolith)),
         direction=direction,
         missing_in_monolith=missing_mono[:_SAMPLE],
         missing_in_ingestion=missing_ing[:_SAMPLE],
@@ -141,8 +124,8 @@ def reconcile_ingestion(
     monolith with the same amount (nothing lost), and reports the rest for information.
     """
     return reconcile(
-        read_store(ingestion_url, since),
-        read_store(monolith_url, since),
+        read_store(ingestion_url, ingestion_store.transactions, since),
+        read_store(monolith_url, monolith_store.transactions, since),
         ingestion_url=ingestion_url,
         monolith_url=monolith_url,
         direction=direction,

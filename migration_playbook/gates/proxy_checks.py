@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from contracts.proxy_admin import ProxyAdminClient
 from migration_playbook.gates.result import GateResult, Measurement, Outcome, judge
 from migration_playbook.phases.models import CanaryGate, ShadowGate
-from migration_playbook.proxy_admin import ProxyAdmin
 
 
-def _route(admin: ProxyAdmin, name: str) -> dict[str, Any] | None:
-    return admin.route_state(name)
-
-
-def shadow_gate(spec: ShadowGate, admin: ProxyAdmin) -> GateResult:
+def shadow_gate(spec: ShadowGate, admin: ProxyAdminClient) -> GateResult:
     """Mismatch rate and decision agreement against the budget, with a minimum sample."""
-    route = _route(admin, spec.route)
-    shadow = (route or {}).get("shadow")
-    if not shadow:
+    route = admin.route_state(spec.route)
+    shadow = route.shadow if route is not None else None
+    if route is None or shadow is None:
+        mode = route.mode if route is not None else None
         return GateResult(
             gate=f"shadow:{spec.route}",
             outcome=Outcome.FAIL,
-            summary=f"route {spec.route!r} is not shadowing (mode {(route or {}).get('mode')})",
+            summary=f"route {spec.route!r} is not shadowing (mode {mode})",
         )
-    comparisons = int(shadow.get("comparisons") or 0)
-    mismatch_rate = shadow.get("mismatch_rate")
-    agreement = shadow.get("decision_agreement_rate")
+    comparisons = shadow.comparisons
+    mismatch_rate = shadow.mismatch_rate
+    agreement = shadow.decision_agreement_rate
     measurements = [
         Measurement(
             name="comparisons",
@@ -45,12 +40,8 @@ def shadow_gate(spec: ShadowGate, admin: ProxyAdmin) -> GateResult:
             threshold=f">= {spec.min_decision_agreement}",
             ok=agreement is not None and agreement >= spec.min_decision_agreement,
         ),
-        Measurement(
-            name="candidate_errors", value=shadow.get("errors"), threshold="reported", ok=True
-        ),
-        Measurement(
-            name="dropped_copies", value=shadow.get("dropped"), threshold="reported", ok=True
-        ),
+        Measurement(name="candidate_errors", value=shadow.errors, threshold="reported", ok=True),
+        Measurement(name="dropped_copies", value=shadow.dropped, threshold="reported", ok=True),
     ]
     outcome = judge("shadow", measurements, enough_data=comparisons >= spec.min_samples)
     samples = admin.mismatches(spec.route)[:3] if outcome is Outcome.FAIL else []
@@ -62,40 +53,43 @@ def shadow_gate(spec: ShadowGate, admin: ProxyAdmin) -> GateResult:
             f"decision agreement {agreement}"
         ),
         measurements=measurements,
-        details={"shadow": shadow, "mismatch_samples": samples},
+        details={
+            "shadow": shadow.model_dump(mode="json"),
+            "mismatch_samples": [s.model_dump(mode="json") for s in samples],
+        },
     )
 
 
-def canary_gate(spec: CanaryGate, admin: ProxyAdmin) -> GateResult:
+def canary_gate(spec: CanaryGate, admin: ProxyAdminClient) -> GateResult:
     """The candidate's SLO over the proxy's window: healthy passes, rolled back fails."""
-    route = _route(admin, spec.route)
-    rollback = (route or {}).get("rollback")
+    route = admin.route_state(spec.route)
+    rollback = route.rollback if route is not None else None
     if route is None or rollback is None:
         return GateResult(
             gate=f"canary:{spec.route}",
             outcome=Outcome.FAIL,
             summary=f"route {spec.route!r} has no canary rollback state",
-            details={"route": route},
+            details={"route": route.model_dump(mode="json") if route is not None else None},
         )
-    verdict = rollback.get("verdict")
-    window = rollback.get("window") or {}
-    slo = rollback.get("slo") or {}
+    verdict = rollback.verdict
+    window = rollback.window
+    slo = rollback.slo or {}
     measurements = [
         Measurement(
             name="candidate_requests",
-            value=window.get("requests"),
+            value=window.requests if window else None,
             threshold=f">= {slo.get('min_requests')}",
             ok=verdict != "insufficient_data",
         ),
         Measurement(
             name="candidate_error_rate",
-            value=window.get("error_rate"),
+            value=window.error_rate if window else None,
             threshold=f"<= {slo.get('max_error_rate')}",
             ok=verdict != "rolled_back",
         ),
         Measurement(
             name="candidate_p99_ms",
-            value=window.get("p99_ms"),
+            value=window.p99_ms if window else None,
             threshold=f"<= {slo.get('max_p99_ms')}",
             ok=verdict != "rolled_back",
         ),
@@ -106,11 +100,11 @@ def canary_gate(spec: CanaryGate, admin: ProxyAdmin) -> GateResult:
         outcome = Outcome.INSUFFICIENT_DATA
     else:
         outcome = Outcome.FAIL
-    reason = rollback.get("reason") or verdict
+    reason = rollback.reason or verdict
     return GateResult(
         gate=f"canary:{spec.route}",
         outcome=outcome,
-        summary=f"{verdict}: {reason}; effective weight {route.get('effective_weight')}",
+        summary=f"{verdict}: {reason}; effective weight {route.effective_weight}",
         measurements=measurements,
-        details={"route": route},
+        details={"route": route.model_dump(mode="json")},
     )

@@ -8,9 +8,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from contracts.pacts import FRESH_PROVIDER_STATES
+from migration_playbook.context import KitContext
 from migration_playbook.gates.closed_loop import closed_loop_gate
 from migration_playbook.gates.load import run_k6
 from migration_playbook.gates.model_check import model_gate
@@ -32,9 +33,6 @@ from migration_playbook.phases.models import (
     ShadowGate,
     StoppedGate,
 )
-
-if TYPE_CHECKING:
-    from migration_playbook.orchestration.engine import KitContext
 
 
 def _load(ctx: KitContext, phase: Phase, spec: LoadGate) -> GateResult:
@@ -125,17 +123,10 @@ def _model(ctx: KitContext, phase: Phase, spec: ModelGate) -> GateResult:
 
 
 def _reconciliation(ctx: KitContext, phase: Phase, spec: ReconciliationGate) -> GateResult:
-    settings = ctx.settings
+    source, target = ctx.store_url(spec.source), ctx.store_url(str(spec.target))
     if spec.check == "ingestion":
-        return ingestion_gate(
-            spec,
-            settings.sqlite_url("ingestion"),
-            settings.sqlite_url("monolith"),
-            settings.amqp_uri,
-        )
-    return audit_gate(
-        spec, settings.sqlite_url("monolith"), settings.sqlite_url("inference"), settings.amqp_uri
-    )
+        return ingestion_gate(spec, target, source, ctx.amqp_uri)
+    return audit_gate(spec, source, target, ctx.amqp_uri)
 
 
 def _promotion(ctx: KitContext, phase: Phase, spec: PromotionGate) -> GateResult:
@@ -150,7 +141,7 @@ def _closed_loop(ctx: KitContext, phase: Phase, spec: ClosedLoopGate) -> GateRes
 
 
 def _stopped(ctx: KitContext, phase: Phase, spec: StoppedGate) -> GateResult:
-    return stopped_gate(spec, ctx.supervisor.states(), ctx.catalog)
+    return stopped_gate(spec, ctx.runner.states(), ctx.catalog)
 
 
 GATES: dict[type[Any], Callable[..., GateResult]] = {

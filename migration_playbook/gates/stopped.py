@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 from migration_playbook.phases.models import StoppedGate
+from migration_playbook.runner.base import ProcessState
 from migration_playbook.runner.catalog import ProcessSpec
-from migration_playbook.runner.supervisor import ProcessState
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1.0)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+from migration_playbook.runner.process import port_in_use
 
 
 def stopped_gate(
@@ -22,8 +15,10 @@ def stopped_gate(
     running = {s.name for s in states if s.state in ("RUNNING", "STARTING")}
     measurements = []
     for name in spec.processes:
-        port = catalog[name].port
-        answering = port is not None and _listening(port)
+        process = catalog[name]
+        answering = process.port is not None and port_in_use(
+            process.port, process.host or "127.0.0.1"
+        )
         measurements.append(
             Measurement(
                 name=f"{name} stopped",

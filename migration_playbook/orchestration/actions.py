@@ -9,15 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from contracts.client import ApiClient, NotFound
 from datagen import TransactionGenerator
+from migration_playbook.context import KitContext
 
-if TYPE_CHECKING:
-    from migration_playbook.orchestration.engine import KitContext
-
-Action = Callable[["KitContext", dict[str, Any]], str]
+Action = Callable[[KitContext, dict[str, Any]], str]
 
 
 def seed_monolith(ctx: KitContext, options: dict[str, Any]) -> str:
@@ -39,6 +38,17 @@ def seed_monolith(ctx: KitContext, options: dict[str, Any]) -> str:
     return f"ingested {rows} transactions; model v{run.model_version} ROC AUC {auc:.3f}"
 
 
+def _monolith_model_dir(ctx: KitContext) -> Path:
+    """Where the monolith keeps its model artifacts: its own configuration in the topology."""
+    folder = ctx.catalog["monolith"].env.get("MONOLITH_MODEL_DIR")
+    if not folder:
+        raise RuntimeError(
+            "the topology's monolith sets no MONOLITH_MODEL_DIR; the export reads the "
+            "monolith's model artifacts from that folder"
+        )
+    return Path(folder)
+
+
 def export_monolith_model(ctx: KitContext, options: dict[str, Any]) -> str:
     """Register the monolith's serving model in MLflow as ``risk-scorer@champion``."""
     from migration_playbook.datamoves.model_export import export_monolith_model as export
@@ -49,9 +59,9 @@ def export_monolith_model(ctx: KitContext, options: dict[str, Any]) -> str:
     # MLflow prints progress lines of its own; keep them in the log, not on the console.
     with log_path.open("a") as log, redirect_stdout(log), redirect_stderr(log):
         result = export(
-            ctx.settings.sqlite_url("monolith"),
-            ctx.settings.workdir.resolve() / "models" / "monolith",
-            ctx.settings.mlflow_url,
+            ctx.store_url(str(options.get("store", "monolith"))),
+            _monolith_model_dir(ctx),
+            ctx.url("mlflow"),
         )
     target = f"{result.registered_model}/{result.registry_version}"
     if result.created:
@@ -68,7 +78,10 @@ def backfill_audit(ctx: KitContext, options: dict[str, Any]) -> str:
     """Copy the monolith's prediction audit into the inference service (idempotent)."""
     from migration_playbook.datamoves.backfill import backfill_audit as backfill
 
-    report = backfill(ctx.settings.sqlite_url("monolith"), ctx.settings.sqlite_url("inference"))
+    report = backfill(
+        ctx.store_url(str(options.get("source", "monolith"))),
+        ctx.store_url(str(options.get("target", "inference"))),
+    )
     if not report.reconciled:
         raise RuntimeError(f"backfill did not reconcile: {report.to_dict()}")
     return f"copied {report.copied} audit records ({report.skipped} already there); reconciled"

@@ -22,9 +22,11 @@ from migration_playbook.phases.models import (
     GateSpec,
     LoadGate,
     Phase,
+    ReconciliationGate,
     RoutePatch,
     ShadowGate,
 )
+from migration_playbook.topology import Topology
 from strangler_proxy.errors import RouteTableError
 from strangler_proxy.route_table.loader import parse_table
 
@@ -145,14 +147,16 @@ def _gate_issues(where: str, gate: GateSpec, routes: set[str], processes: set[st
 
 
 def lint_phase(
-    phase: Phase, source: str, known_processes: Iterable[str], known_actions: Iterable[str]
+    phase: Phase, source: str, topology: Topology, known_actions: Iterable[str]
 ) -> list[str]:
-    """Every semantic problem of one phase (empty when it is usable)."""
+    """Every semantic problem of one phase against the topology it runs on (empty when it
+    is usable)."""
+    known_processes = set(topology.processes)
     processes = set(phase.processes)
     issues = [
         f"{source}: unknown process {name!r} (known: {', '.join(sorted(known_processes))})"
         for name in phase.processes
-        if name not in set(known_processes)
+        if name not in known_processes
     ]
     issues += [
         f"{source}: unknown pre-step action {step.action!r}"
@@ -165,13 +169,21 @@ def lint_phase(
         for name in step.needs
         if name not in processes
     ]
-    urls = {name: f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(sorted(processes))}
+    urls = {name: p.url for name, p in topology.processes.items() if p.url and name in processes}
     base = render_table(phase, urls)
     issues += _check_table(phase, f"{source} (route_table)", base)
     routes = {str(r.get("name")) for r in base.get("routes", []) if isinstance(r, dict)}
     for upstream in base.get("upstreams", {}).values():
         for name in _PLACEHOLDER.findall(str(upstream.get("url", ""))):
             issues.append(f"{source}: upstream URL names {{{name}}}, not a process of the phase")
+    gates = [*phase.gates, *(gate for step in phase.steps for gate in step.gates)]
+    issues += [
+        f"{source}: reconciliation gate names store {store!r}, not in topology {topology.name}"
+        for gate in gates
+        if isinstance(gate, ReconciliationGate)
+        for store in (gate.source, gate.target)
+        if store not in topology.stores
+    ]
     for gate in phase.gates:
         issues += _gate_issues(f"{source} gates", gate, routes, processes)
     earlier: tuple[RoutePatch, ...] = ()

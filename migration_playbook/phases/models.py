@@ -9,9 +9,9 @@ of check is a new gate kind, not new control flow.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from datagen import DRIFT_PRESETS
 
@@ -83,10 +83,24 @@ class CanaryGate(_Strict):
 
 
 class ReconciliationGate(_Strict):
+    """Two stores agree: ``ingestion`` (every transaction the new store accepted reached the
+    old one) or ``audit`` (the backfilled decisions match). Stores are topology names."""
+
     kind: Literal["reconciliation"]
     check: Literal["ingestion", "audit"]
+    source: str = Field(default="monolith", description="The store being replaced.")
+    target: str | None = Field(
+        default=None, description="The new store (default: ingestion or inference, by check)."
+    )
     dlq_empty: bool = True
     settle_s: float = Field(default=15.0, ge=0, le=300)
+
+    @model_validator(mode="after")
+    def _default_target(self) -> Self:
+        if self.target is None:
+            target = "ingestion" if self.check == "ingestion" else "inference"
+            object.__setattr__(self, "target", target)
+        return self
 
 
 class ModelGate(_Strict):

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from contracts.proxy_admin.models import WindowOut
+from migration_playbook.orchestration.ledger import LedgerEntry
 from migration_playbook.report import svg
 from migration_playbook.report.data import PhaseView, StepView
-from strangler_proxy.admin_models import WindowOut
 
 OUTCOME_COLOURS = {"pass": svg.PASS, "fail": svg.FAIL, "insufficient-data": svg.WARN}
 
@@ -186,44 +187,33 @@ def drift(phase: PhaseView) -> str | None:
     )
 
 
-def ledger_timeline(entries: list[dict[str, Any]]) -> str | None:
+def ledger_timeline(entries: list[LedgerEntry]) -> str | None:
     """Every ledger entry on one time axis, a lane per phase; rollbacks are big red dots."""
-    times = [(_parse_time(e.get("time")), e) for e in entries]
-    timed = [(t, e) for t, e in times if t is not None]
-    if not timed:
+    if not entries:
         return None
-    start = min(t for t, _ in timed)
-    phases = sorted({int(e.get("phase", 0)) for _, e in timed})
+    start = min(e.time for e in entries)
+    phases = sorted({e.phase for e in entries})
     lane = {p: i for i, p in enumerate(phases)}
     dots = []
-    for at, e in timed:
-        action = str(e.get("action", ""))
-        outcome = str(e.get("outcome", ""))
-        label = f"phase {e.get('phase')} {action} {e.get('step')}: {outcome}"
+    for e in entries:
+        action, outcome = e.action.value, e.outcome.value
+        label = f"phase {e.phase} {action} {e.step}: {outcome}"
         big = action == "rollback"
         if big:
-            back = (e.get("details") or {}).get("rolled_back_to")
-            label = f"rollback at {e.get('step')} → table v{back}"
+            label = f"rollback at {e.step} → table v{e.details.get('rolled_back_to')}"
         dots.append(
             svg.Dot(
-                _seconds(at, start),
-                lane[int(e.get("phase", 0))],
+                _seconds(e.time, start),
+                lane[e.phase],
                 OUTCOME_COLOURS.get(outcome, svg.MUTED),
                 label,
                 big,
             )
         )
-    x_max = max(_seconds(t, start) for t, _ in timed) or 1.0
+    x_max = max(_seconds(e.time, start) for e in entries) or 1.0
     return svg.lanes_chart(
         dots,
         [f"phase {p}" for p in phases],
         x_max=x_max * 1.02,
         title="Ledger: every transition of the migration over time",
     )
-
-
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None

@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from contracts.monitoring import DriftReport
+from contracts.proxy_admin.models import RouteStateOut
 from contracts.registry import ModelList
 from migration_playbook.gates.result import GateResult
-from migration_playbook.orchestration import ledger
-from migration_playbook.orchestration.engine import PhaseReport, StepReport
-from strangler_proxy.admin_models import RouteStateOut
+from migration_playbook.orchestration.ledger import Ledger, LedgerEntry
+from migration_playbook.orchestration.reports import PhaseReport, StepReport
 
 _M = TypeVar("_M", ModelList, DriftReport)
 
@@ -58,7 +58,7 @@ class PhaseView:
 @dataclass
 class ReportData:
     phases: list[PhaseView] = field(default_factory=list)
-    ledger: list[dict[str, Any]] = field(default_factory=list)
+    ledger: list[LedgerEntry] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -66,9 +66,9 @@ def load(reports_dir: Path) -> ReportData:
     """Every ``phase-N.json`` (ordered by N) and every ledger line in ``reports_dir``."""
     data = ReportData()
     try:
-        data.ledger = ledger.read(reports_dir / "ledger.jsonl")
+        data.ledger = Ledger(reports_dir / "ledger.jsonl").read()
     except ValueError as exc:
-        data.problems.append(f"ledger.jsonl is not valid JSON lines: {exc}")
+        data.problems.append(f"the ledger could not be read: {exc}")
     for path in sorted(reports_dir.glob("phase-*.json"), key=_phase_number):
         try:
             report = PhaseReport.model_validate_json(path.read_text(encoding="utf-8"))
@@ -88,13 +88,7 @@ def _view(report: PhaseReport, problems: list[str]) -> PhaseView:
     steps = []
     started = report.started_at
     for step in report.steps:
-        routes = []
-        for raw in step.proxy_routes:
-            try:
-                routes.append(RouteStateOut.model_validate(raw))
-            except ValidationError as exc:
-                problems.append(f"phase {report.phase} step {step.name}: route state: {exc}")
-        steps.append(StepView(report=step, started_at=started, routes=routes))
+        steps.append(StepView(report=step, started_at=started, routes=list(step.proxy_routes)))
         started = step.finished_at or started
     snapshot = report.snapshot
     models = _parse(ModelList, snapshot.get("models"), report.phase, "models", problems)

@@ -7,8 +7,8 @@ can be mailed, attached to a ticket or opened offline, and it shows the same thi
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
+from migration_playbook.orchestration.ledger import LedgerEntry
 from migration_playbook.report import charts
 from migration_playbook.report.data import ReportData
 from migration_playbook.report.markup import badge, esc, figure, when
@@ -55,8 +55,8 @@ def _header(data: ReportData) -> str:
 # -- ledger -------------------------------------------------------------------------------
 
 
-def _ledger_row(entry: dict[str, Any]) -> list[str]:
-    details = entry.get("details") or {}
+def _ledger_row(entry: LedgerEntry) -> list[str]:
+    details = entry.details
     notes = []
     traffic = details.get("traffic") or {}
     if traffic:
@@ -67,15 +67,15 @@ def _ledger_row(entry: dict[str, Any]) -> list[str]:
         notes.append(f"rolled back to table v{details['rolled_back_to']}")
     if details.get("result"):
         notes.append(str(details["result"]))
-    action = str(entry.get("action", ""))
+    action = entry.action.value
     return [
-        when(entry.get("time")),
-        esc(entry.get("phase")),
-        esc(entry.get("step")),
+        when(entry.time.isoformat()),
+        esc(entry.phase),
+        esc(entry.step),
         f'<span class="act-{esc(action)}">{esc(action)}</span>',
-        badge(str(entry.get("outcome", ""))),
-        f"v{esc(entry.get('table_version'))}" if entry.get("table_version") else "–",
-        ", ".join(esc(g.get("gate")) for g in entry.get("gates", [])) or "–",
+        badge(entry.outcome.value),
+        f"v{esc(entry.table_version)}" if entry.table_version else "–",
+        ", ".join(esc(g.gate) for g in entry.gates) or "–",
         esc("; ".join(notes)) or "–",
     ]
 
@@ -86,7 +86,7 @@ def _ledger(data: ReportData) -> str:
         return f'<section id="ledger"><h2>Ledger</h2>{empty}</section>'
     rows = []
     for entry in data.ledger:
-        cls = "rollback-row" if entry.get("action") == "rollback" else ""
+        cls = "rollback-row" if entry.action == "rollback" else ""
         cells = "".join(f"<td>{c}</td>" for c in _ledger_row(entry))
         rows.append(f'<tr class="{cls}">{cells}</tr>')
     headers = ["time", "phase", "step", "action", "outcome", "table", "gates", "details"]

@@ -157,9 +157,7 @@ def render_phase(phase: PhaseView) -> str:
         figure(charts.shadow(phase), "Shadow: response mismatch and decision agreement"),
         figure(charts.drift(phase), "Drift per feature (PSI) with the threshold"),
     ]
-    pre = "".join(
-        f"<li><b>{esc(p.get('action'))}</b>: {esc(p.get('result'))}</li>" for p in r.pre_steps
-    )
+    pre = "".join(f"<li><b>{esc(p.action)}</b>: {esc(p.result)}</li>" for p in r.pre_steps)
     return (
         f'<section class="phase {esc(r.outcome.value)}" id="phase-{r.phase}">'
         f"<h2>{badge(r.outcome.value)} Phase {r.phase}: {esc(r.title)} "

@@ -1,1 +1,20 @@
-"""Starting and stopping the kit's processes on 127.0.0.1."""
+"""Running the processes of a topology: the runner protocol and the platforms behind it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migration_playbook.runner.base import ProcessState, Runner
+from migration_playbook.topology import Platform
+
+
+def runner_for(platform: Platform, workdir: Path) -> Runner:
+    """The runner of a topology's platform for one kit workdir."""
+    if platform is Platform.LOCAL:
+        from migration_playbook.runner.supervisor import Supervisor
+
+        return Supervisor(workdir)
+    raise ValueError(f"no runner for platform {platform!r}")
+
+
+__all__ = ["ProcessState", "Runner", "runner_for"]

@@ -29,9 +29,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def port_in_use(port: int) -> bool:
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Something accepts connections on ``host:port``."""
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        sock.settimeout(1.0)
+        return sock.connect_ex((host, port)) == 0
 
 
 def tail(path: Path, lines: int = 20) -> str:

@@ -17,25 +17,16 @@ import sys
 import time
 import xmlrpc.client
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import httpx
 from supervisor.xmlrpc import SupervisorTransport
 
+from migration_playbook.runner.base import ProcessState
 from migration_playbook.runner.catalog import ProcessSpec
 from migration_playbook.runner.process import ProcessFailed, port_in_use, tail
-
-
-@dataclass(frozen=True)
-class ProcessState:
-    """What supervisord knows of one program."""
-
-    name: str
-    state: str
-    pid: int | None
-    description: str
 
 
 def _quote(value: str) -> str:
@@ -78,10 +69,14 @@ class Supervisor:
         known = self._programs_in_conf()
         wanted = {spec.name: spec for spec in specs}
         for spec in specs:
-            if spec.port is not None and spec.name not in known and port_in_use(spec.port):
+            if (
+                spec.port is not None
+                and spec.name not in known
+                and port_in_use(spec.port, spec.host or "127.0.0.1")
+            ):
                 raise ProcessFailed(
-                    f"{spec.name}: port {spec.port} is already in use by another process; "
-                    f"stop it or change the port (KIT_{spec.name.upper().replace('-', '_')}_PORT)"
+                    f"{spec.name}: {spec.host}:{spec.port} is already in use by another "
+                    "process; stop it or give it another URL in the topology file"
                 )
         already = {s.name for s in self.states() if s.state in ("RUNNING", "STARTING")}
         self._write_conf({**{s.name: s for s in self._specs_from_conf()}, **wanted})
@@ -212,10 +207,13 @@ class Supervisor:
             ProcessSpec(
                 name=item["name"],
                 argv=tuple(item["argv"]),
-                port=item["port"],
+                url=item["url"],
                 env=item["env"],
                 ready_path=item["ready_path"],
                 description=item["description"],
+                bind=item.get("bind"),
+                replica_of=item.get("replica_of"),
+                consumer=item.get("consumer"),
             )
             for item in json.loads(self.registry.read_text())
         ]
@@ -246,8 +244,6 @@ class Supervisor:
         ]
         for spec in specs.values():
             env = {**spec.env}
-            if spec.port is not None:
-                env["PORT"] = str(spec.port)
             environment = ",".join(f"{key}={_quote(value)}" for key, value in env.items())
             lines += [
                 f"[program:{spec.name}]",

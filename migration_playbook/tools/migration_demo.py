@@ -16,8 +16,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from migration_playbook.context import KitContext
 from migration_playbook.gates.result import Outcome
-from migration_playbook.orchestration.engine import KitContext, PhaseReport, apply, down
+from migration_playbook.orchestration.engine import Engine
+from migration_playbook.orchestration.reports import PhaseReport
 from migration_playbook.phases.loader import load_phase, phase_files
 from migration_playbook.report import build_report
 from migration_playbook.runner.broker import broker_problem, fresh_vhost
@@ -58,14 +60,17 @@ def run_migration_demo(
 ) -> MigrationDemoResult:
     """Walk every phase file in order; stop at the first phase that does not pass."""
     console = console or Console()
-    problem = broker_problem(settings.amqp_uri)
+    topology = settings.topology()
+    problem = broker_problem(settings.broker_uri(topology))
     if problem:
         raise RuntimeError(problem)
     for folder in (settings.workdir, settings.reports):
         if folder.exists():
             shutil.rmtree(folder)
-    settings = settings.model_copy(update={"amqp_uri": fresh_vhost(settings.amqp_uri, DEMO_VHOST)})
-    ctx = KitContext(settings)
+    vhost = fresh_vhost(settings.broker_uri(topology), DEMO_VHOST)
+    settings = settings.model_copy(update={"amqp_uri": vhost})
+    ctx = KitContext.create(settings, topology=topology)
+    engine = Engine(ctx)
     on_event = _printer(console)
     result = MigrationDemoResult()
     began = time.monotonic()
@@ -74,14 +79,14 @@ def run_migration_demo(
             phase = load_phase(path)
             if phase.phase == fault_phase:
                 console.rule(f"[bold]phase {phase.phase} rehearsal: a faulty candidate build")
-                rehearsal = apply(ctx, phase, on_event, candidate_override="chaos")
+                rehearsal = engine.apply(phase, on_event, candidate_override="chaos")
                 result.reports.append(rehearsal)
                 rolled_back = any(s.rolled_back_to is not None for s in rehearsal.steps)
                 result.rehearsal_caught = rehearsal.outcome is Outcome.FAIL and rolled_back
                 verdict = "caught and rolled back" if result.rehearsal_caught else "NOT caught"
                 console.print(f"[bold]the faulty build was {verdict}[/bold]")
             console.rule(f"[bold]phase {phase.phase}: {phase.title}")
-            report = apply(ctx, phase, on_event)
+            report = engine.apply(phase, on_event)
             result.reports.append(report)
             colour = _COLOURS[report.outcome.value]
             console.print(
@@ -92,7 +97,7 @@ def run_migration_demo(
                 break
     finally:
         result.report_path = build_report(settings.reports)
-        down(ctx)
+        engine.down()
         console.print("stopped every process the demo started")
     console.print(
         f"report: {result.report_path} ({time.monotonic() - began:.0f}s in all); "

@@ -8,29 +8,33 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from migration_playbook.orchestration.engine import KitContext, down, up
+from migration_playbook.context import KitContext
+from migration_playbook.orchestration.engine import Engine
 from migration_playbook.phases.loader import find_phase
+from migration_playbook.runner.supervisor import Supervisor
 from tests.kit_stack import group_members
 
 
 def test_kit_down_leaves_no_process_behind(kit_stack: KitContext) -> None:
-    if not kit_stack.supervisor.states():  # run alone: bring a phase up first
-        up(kit_stack, find_phase(0))
-    states = kit_stack.supervisor.states()
+    runner = kit_stack.runner
+    assert isinstance(runner, Supervisor)  # the local platform's runner
+    if not runner.states():  # run alone: bring a phase up first
+        Engine(kit_stack).up(find_phase(0))
+    states = runner.states()
     assert states, "the stack should be running"
     pids = [s.pid for s in states if s.pid]
     members = [pid for pgid in pids for pid in group_members(pgid)]
     assert len(members) >= len(pids)
-    daemon = int(kit_stack.supervisor.pidfile.read_text())
+    daemon = int(runner.pidfile.read_text())
 
-    assert down(kit_stack)
+    assert Engine(kit_stack).down()
     deadline = time.monotonic() + 30  # supervisord's stop grace is 15 s per process group
     alive = [pid for pid in [*members, daemon] if _alive(pid)]
     while alive and time.monotonic() < deadline:
         time.sleep(0.5)
         alive = [pid for pid in alive if _alive(pid)]
     assert not alive, "outlived `kit down`: " + "; ".join(_describe(pid) for pid in alive)
-    assert kit_stack.supervisor.states() == []
+    assert runner.states() == []
 
 
 def _alive(pid: int) -> bool:

@@ -29,6 +29,14 @@ def _score_on_monolith(monolith: Monolith, n: int) -> list[str]:
     return ids
 
 
+def _service_store(url: str) -> str:
+    """The inference service's store with its schema, as the service creates it at start."""
+    database = AuditDatabase(url)
+    database.create_schema()
+    database.dispose()
+    return url
+
+
 def _command(monolith: Monolith, service_url: str) -> Result:
     arguments = ["backfill-audit", "--monolith-db", monolith.database_url]
     return CliRunner().invoke(data.app, [*arguments, "--inference-db", service_url, "--json"])
@@ -48,7 +56,7 @@ def test_inference_backfill_resumes_is_idempotent_and_reconciles(
 ) -> None:
     ids = _score_on_monolith(monolith, 1000)
     total = _monolith_total(monolith)
-    service_url = f"sqlite:///{tmp_path / 'inference.db'}"
+    service_url = _service_store(f"sqlite:///{tmp_path / 'inference.db'}")
 
     # interrupted after two batches ...
     first = backfill_audit(monolith.database_url, service_url, batch_size=200, max_batches=2)
@@ -103,7 +111,7 @@ def test_inference_backfill_command_on_a_fresh_service_db(
     monolith: Monolith, tmp_path: Path
 ) -> None:
     _score_on_monolith(monolith, 50)
-    service_url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    service_url = _service_store(f"sqlite:///{tmp_path / 'fresh.db'}")
     result = CliRunner().invoke(
         data.app,
         [
@@ -125,7 +133,7 @@ def test_inference_backfill_copies_decisions_made_after_a_complete_pass(
     monolith: Monolith, tmp_path: Path
 ) -> None:
     """Ids are random: new decisions sort anywhere, so a finished pass must not skip them."""
-    service_url = f"sqlite:///{tmp_path / 'inference.db'}"
+    service_url = _service_store(f"sqlite:///{tmp_path / 'inference.db'}")
     _score_on_monolith(monolith, 300)
     first = backfill_audit(monolith.database_url, service_url, batch_size=100)
     assert first.complete and first.reconciled, first.to_dict()

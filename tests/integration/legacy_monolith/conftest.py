@@ -22,8 +22,8 @@ from contracts.features import transform_many
 from contracts.registry import DataWindow
 from datagen import generate
 from legacy_monolith import create_app
-from legacy_monolith.ml.trainer import TrainingResult, train_model
 from legacy_monolith.settings import Settings
+from riskmodel.trainer import TrainingResult, train_model
 from tests.integration.legacy_monolith._support import AppFactory
 from tests.postgres_support import fresh_schema
 

@@ -10,9 +10,9 @@ import torch
 
 from contracts.features import N_FEATURES, transform_many
 from datagen import generate
-from legacy_monolith.ml import store
-from legacy_monolith.ml.trainer import REFERENCE_ROWS, TrainingResult, train_model
+from riskmodel import artifacts as store
 from riskmodel.quality import roc_auc
+from riskmodel.trainer import REFERENCE_ROWS, TrainingResult, train_model
 
 TRAIN_ROWS = 15_000
 HELDOUT_ROWS = 3_000

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from migration_playbook.orchestration.actions import ACTIONS
-from migration_playbook.orchestration.engine import _with_candidate
+from migration_playbook.orchestration.candidate import with_candidate
 from migration_playbook.phases.loader import (
     PhaseError,
     find_phase,
@@ -18,17 +18,16 @@ from migration_playbook.phases.loader import (
     render_table,
 )
 from migration_playbook.phases.models import RoutePatch
-from migration_playbook.runner.catalog import process_catalog
-from migration_playbook.settings import KitSettings
+from migration_playbook.topology import load_topology
 
-CATALOG = process_catalog(KitSettings(workdir=Path("/tmp/kit-unit")))
+TOPOLOGY = load_topology()
 
 
 def test_every_shipped_phase_lints_clean() -> None:
     files = phase_files()
     assert [int(p.name.split("-")[1]) for p in files] == sorted(range(len(files)))
     for path in files:
-        assert lint_phase(load_phase(path), path.name, CATALOG, ACTIONS) == []
+        assert lint_phase(load_phase(path), path.name, TOPOLOGY, ACTIONS) == []
 
 
 def _write(tmp_path: Path, document: dict[str, object]) -> Path:
@@ -60,7 +59,7 @@ def test_semantic_lint_finds_every_problem(tmp_path: Path) -> None:
     document["steps"][0]["gates"][0]["route"] = "ghost"  # type: ignore[index]
     document["route_table"]["routes"][0]["primary"] = "mainframe"  # type: ignore[index]
     phase = load_phase(_write(tmp_path, document))
-    issues = "\n".join(lint_phase(phase, "p7", CATALOG, ACTIONS))
+    issues = "\n".join(lint_phase(phase, "p7", TOPOLOGY, ACTIONS))
     assert "unknown process 'oracle'" in issues
     assert "unknown pre-step action 'pray'" in issues
     assert "needs 'nobody'" in issues
@@ -85,10 +84,10 @@ def test_a_canary_patch_gets_the_phase_defaults_and_urls_are_filled_in() -> None
 
 
 def test_a_rehearsed_faulty_build_replaces_only_canary_candidates() -> None:
-    phase = _with_candidate(find_phase(1), "chaos")
+    phase = with_candidate(find_phase(1), "chaos")
     modes = {step.name: {(p.mode, p.candidate) for p in step.set} for step in phase.steps}
     assert modes["shadow"] == {("shadow", "inference")}
     assert modes["canary-10"] == {("canary", "chaos")}
     assert "chaos" in phase.processes
     assert phase.route_table["upstreams"]["chaos"]["dry_run"] is True
-    assert lint_phase(phase, "rehearsal", CATALOG, ACTIONS) == []
+    assert lint_phase(phase, "rehearsal", TOPOLOGY, ACTIONS) == []

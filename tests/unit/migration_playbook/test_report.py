@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from migration_playbook.cli.app import app
-from migration_playbook.orchestration.engine import PhaseReport
+from migration_playbook.orchestration.reports import PhaseReport
 from migration_playbook.report import build_report
 from migration_playbook.report.svg import nice_ceiling
 from tests.report_fixtures import phase_reports, write_reports

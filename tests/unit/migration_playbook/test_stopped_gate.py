@@ -8,15 +8,18 @@ from pathlib import Path
 from migration_playbook.gates.result import Outcome
 from migration_playbook.gates.stopped import stopped_gate
 from migration_playbook.phases.models import StoppedGate
+from migration_playbook.runner.base import ProcessState
 from migration_playbook.runner.catalog import process_catalog
 from migration_playbook.runner.process import free_port
-from migration_playbook.runner.supervisor import ProcessState
-from migration_playbook.settings import KitSettings
+from migration_playbook.topology import Resolver, load_topology
+from migration_playbook.topology.edit import with_changes
 
 
 def test_stopped_processes_pass_and_a_listening_port_fails() -> None:
     port = free_port()
-    catalog = process_catalog(KitSettings(workdir=Path("/tmp/kit-unit"), monolith_port=port))
+    topology = with_changes(load_topology(), urls={"monolith": f"http://127.0.0.1:{port}"})
+    resolver = Resolver(topology, Path("/tmp/kit-unit"), "amqp://127.0.0.1/", lambda _n: "s")
+    catalog = process_catalog(resolver)
     spec = StoppedGate(kind="stopped", processes=("monolith",))
     assert stopped_gate(spec, [], catalog).outcome is Outcome.PASS
 

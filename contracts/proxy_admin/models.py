@@ -1,4 +1,6 @@
-"""Response models of the admin API (its OpenAPI document is generated from these)."""
+"""The models of the strangler proxy's admin API: what crosses between the proxy and the
+kit (or any operator tool). The proxy answers with them (its admin OpenAPI document is
+generated from them); `ProxyAdminClient` reads its answers into them."""
 
 from __future__ import annotations
 

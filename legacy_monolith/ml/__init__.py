@@ -1,1 +1,0 @@
-"""The monolith's model: network, training and artifact storage on local disk."""

@@ -1,0 +1,22 @@
+"""The topology: where every process of a migration runs and how to reach it, as data."""
+
+from migration_playbook.topology.loader import (
+    BUNDLED_TOPOLOGY,
+    Resolver,
+    TopologyError,
+    lint_topology,
+    load_topology,
+)
+from migration_playbook.topology.models import Platform, ProcessDef, ReplicaRecipe, Topology
+
+__all__ = [
+    "BUNDLED_TOPOLOGY",
+    "Platform",
+    "ProcessDef",
+    "ReplicaRecipe",
+    "Resolver",
+    "Topology",
+    "TopologyError",
+    "lint_topology",
+    "load_topology",
+]
