@@ -49,8 +49,6 @@ TEST_PG_ENV = export TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(sed -n 's/^TEST
 
 test: venv services lint typecheck
 	@$(TEST_PG_ENV); set -x; $(BIN)/python -m pytest tests
-	# nameko needs eventlet's monkey-patching: its own process, never the main one.
-	@$(TEST_PG_ENV); set -x; KIT_NAMEKO_TESTS=1 $(BIN)/python -m pytest -p no:pact tests/integration/nameko
 
 # Regenerate the contract documents (OpenAPI v1, event schemas) from the models and
 # re-record the HTTP pact from the consumer tests; then `kit contracts compat` says whether

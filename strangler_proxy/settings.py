@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROXY_", extra="ignore", frozen=True)
 
     environment: Literal["dev", "test", "prod"] = "dev"
-    host: str = "127.0.0.1"
+    host: str = Field(
+        default="127.0.0.1", validation_alias=AliasChoices("PROXY_HOST", "HOST", "host")
+    )
     port: int = Field(default=8000, validation_alias=AliasChoices("PORT", "PROXY_PORT", "port"))
     route_table: Path | None = Field(
         default=None, description="YAML route table; without it every request goes nowhere."

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -78,3 +79,26 @@ def fresh_schema(prefix: str) -> Iterator[str]:
     finally:
         with connect() as admin:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def database_url(name: str) -> str:
+    """The test server's URL for another database ``name`` (same role, same server)."""
+    parts = urlsplit(postgres_url())
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextmanager
+def fresh_databases(prefix: str, names: Iterable[str]) -> Iterator[dict[str, str]]:
+    """New databases on the test server (the kit's role may create them), one per name;
+    yields name -> URL and drops them afterwards, whoever is still connected."""
+    token = uuid.uuid4().hex[:10]
+    created = {name: f"{prefix}_{token}_{name.replace('-', '_')}" for name in names}
+    with connect() as admin:
+        for database in created.values():
+            admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        yield {name: database_url(database) for name, database in created.items()}
+    finally:
+        with connect() as admin:
+            for database in created.values():
+                admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

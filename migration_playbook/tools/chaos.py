@@ -65,8 +65,9 @@ def create_app(target: str, error_rate: float, seed: int | None = None) -> Starl
 def main() -> None:
     target = os.environ.get("CHAOS_TARGET", "http://127.0.0.1:8102")
     rate = float(os.environ.get("CHAOS_ERROR_RATE", "0.5"))
+    host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8199"))
-    uvicorn.run(create_app(target, rate), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(create_app(target, rate), host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """nameko tests need eventlet's monkey-patching, which must never happen in the main
-pytest process (STACK.md). They run in their own invocation (see the Makefile):
+pytest process. ``tests/integration/test_nameko_suite.py`` runs them in a process of their
+own (so a plain ``pytest tests`` runs them too); alone:
 
     KIT_NAMEKO_TESTS=1 .venv/bin/python -m pytest -p no:pact tests/integration/nameko
 """
