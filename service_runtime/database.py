@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, MetaData, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,13 +66,23 @@ def create_engine(url: str, *, pool_size: int | None = None) -> Engine:
 
 
 class Database:
-    """An engine and its sessions: the part of every store that is not its schema."""
+    """An engine and its sessions: the part of every store that is not its schema
+    (``metadata``: the tables :meth:`create_schema` creates, when the store has them)."""
 
-    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
+    def __init__(
+        self, url: str, metadata: MetaData | None = None, *, pool_size: int | None = None
+    ) -> None:
         self.url = normalise_url(url)
+        self.metadata = metadata
         self.engine: Engine = create_engine(self.url, pool_size=pool_size)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        """Create the store's tables that do not exist yet (an explicit start-up step,
+        never a request's side effect)."""
+        if self.metadata is not None:
+            self.metadata.create_all(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

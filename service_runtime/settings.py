@@ -3,8 +3,9 @@
 A deployable's ``Settings`` subclasses :class:`ServiceSettings` with its own
 ``env_prefix`` (``MONITORING_``, ``INFERENCE_``, ...). Each field reads ``<PREFIX>_<NAME>``;
 the fields named in :data:`COMMON_NAMES` (``PORT``, ``DATABASE_URL``, ``AMQP_URI``,
-``LOG_LEVEL``) read the bare name as well when the prefixed one is not set, so the runner,
-the containers and the tests configure every deployable the same way.
+``LOG_LEVEL``, ``MLFLOW_TRACKING_URI``) read the bare name as well when the prefixed one is
+not set, so the runner, the containers and the tests configure every deployable the same
+way.
 Precedence: arguments, then ``<PREFIX>_X``, then ``X``, then the default.
 
 Why a settings source and not ``AliasChoices`` on each field: the aliases were copied into
@@ -27,12 +28,12 @@ from pydantic_settings import (
 )
 
 #: Fields that also read their bare upper-case name from the environment.
-COMMON_NAMES = ("port", "database_url", "amqp_uri", "log_level")
+COMMON_NAMES = ("port", "database_url", "amqp_uri", "log_level", "mlflow_tracking_uri")
 
 
 class CommonNames(PydanticBaseSettingsSource):
-    """The bare ``PORT``/``DATABASE_URL``/``AMQP_URI``/``LOG_LEVEL`` of the environment, for
-    the fields of those names that the settings class declares without an alias."""
+    """The bare common names of the environment (``PORT``, ...), for the fields of those
+    names that the settings class declares without an alias."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return os.environ.get(field_name.upper()), field_name, False
