@@ -12,15 +12,15 @@ import logging
 
 import uvicorn
 
-from extracted_services.inference.logs import configure_logging
-from extracted_services.inference.settings import Settings
+from extracted_services.inference.settings import SERVICE_NAME, Settings
+from service_runtime.logging import configure_logging
 
 logger = logging.getLogger("extracted_services.inference")
 
 
 def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_json, settings.log_level)
+    configure_logging(settings.log_level, SERVICE_NAME, json_lines=settings.log_json)
     logger.info(
         "inference listening on http://%s:%s (model %s, backend %s, %d worker process(es))",
         settings.host,

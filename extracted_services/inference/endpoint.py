@@ -21,19 +21,25 @@ from contracts.events.envelope import is_traceparent, new_traceparent
 from contracts.features import transform_many
 from contracts.payloads import PayloadError, parse_transactions
 from contracts.predictions import PredictionBatch
-from contracts.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type
 from extracted_services.inference.batcher import BatcherStopped, QueueFull
 from extracted_services.inference.errors import (
-    InferenceError,
     InvalidRequest,
     NoModelServing,
     Overloaded,
     PayloadTooLarge,
-    ServiceStopping,
+    ServiceError,
+    ServiceUnavailable,
 )
-from extracted_services.inference.logs import current_traceparent
 from extracted_services.inference.runtime import Runtime
 from extracted_services.inference.scorer import ScoreJob
+from service_runtime.logging import current_traceparent
+from service_runtime.problems import (
+    PROBLEM_CONTENT_TYPE_BYTES,
+    header_pairs,
+    internal_problem,
+    problem_json,
+    require_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,17 +63,6 @@ def check_length(content_length: str | None) -> None:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
 
 
-def check_media_type(content_type: str | None) -> None:
-    mimetype = (content_type or "").split(";")[0].strip().lower()
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise InvalidRequest(
-            f"send the body as application/json (got {mimetype or 'no content type'!r})",
-            status=415,
-            slug="unsupported-media-type",
-            title="Unsupported media type",
-        )
-
-
 async def predict(
     runtime: Runtime,
     raw: bytes,
@@ -76,12 +71,12 @@ async def predict(
     *,
     dry_run: bool = False,
 ) -> bytes:
-    """Score the body's transaction(s); the answer's JSON, or an :class:`InferenceError`."""
+    """Score the body's transaction(s); the answer's JSON, or a ``ServiceError``."""
     started = time.perf_counter()
     current_traceparent.set(traceparent if is_traceparent(traceparent) else new_traceparent())
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    check_media_type(content_type)
+    require_json(content_type)
     try:
         parsed = parse_transactions(raw)
     except PayloadError as exc:
@@ -104,27 +99,13 @@ async def predict(
             runtime.settings.retry_after_s,
         ) from exc
     except BatcherStopped as exc:
-        raise ServiceStopping(str(exc)) from exc
+        raise ServiceUnavailable(str(exc), retry_after_s=1) from exc
     if parsed.is_batch:
         body = PredictionBatch(predictions=[e.prediction for e in entries]).model_dump_json()
     else:
         body = entries[0].prediction.model_dump_json()
     runtime.metrics.request_seconds.observe(time.perf_counter() - started)
     return body.encode()
-
-
-def problem_body(problem: Problem) -> bytes:
-    return problem.model_dump_json(exclude_none=True).encode()
-
-
-def internal_problem(instance: str) -> Problem:
-    return Problem(
-        type=problem_type("internal"),
-        title="Internal error",
-        status=500,
-        detail="The server failed to handle the request; it has been logged.",
-        instance=instance,
-    )
 
 
 Scope = dict[str, Any]
@@ -187,15 +168,15 @@ class FastPredictions:
             content_type = _JSON
             if dry_run:
                 extra = [(DRY_RUN_HEADER.encode(), b"true")]
-        except InferenceError as exc:
+        except ServiceError as exc:
             status = exc.status
-            body = problem_body(exc.to_problem(PATH))
-            extra = [(k.lower().encode(), v.encode()) for k, v in exc.headers().items()]
-            content_type = PROBLEM_CONTENT_TYPE.encode()
+            body = problem_json(exc.problem(PATH))
+            extra = header_pairs(exc.headers)
+            content_type = PROBLEM_CONTENT_TYPE_BYTES
         except Exception:  # noqa: BLE001 - answered as a problem, never a traceback
             logger.exception("unhandled error on POST %s", PATH)
-            status, body = 500, problem_body(internal_problem(PATH))
-            content_type = PROBLEM_CONTENT_TYPE.encode()
+            status, body = 500, problem_json(internal_problem(PATH))
+            content_type = PROBLEM_CONTENT_TYPE_BYTES
         await send(
             {
                 "type": "http.response.start",
