@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from contracts.problems import PROBLEM_CONTENT_TYPE, Problem
-from strangler_proxy.errors import ProxyError, problem_bytes
+from service_runtime.problems import (
+    PROBLEM_CONTENT_TYPE_BYTES,
+    ServiceError,
+    header_pairs,
+    problem_json,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-_PROBLEM_CT = PROBLEM_CONTENT_TYPE.encode()
 
 
 async def send_bytes(
@@ -30,13 +32,8 @@ async def send_bytes(
     await send({"type": "http.response.body", "body": body})
 
 
-async def send_problem(
-    send: Send,
-    error: ProxyError | Problem,
-    instance: str | None = None,
-    extra: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    problem = error.problem() if isinstance(error, ProxyError) else error
-    if instance is not None:
-        problem = problem.model_copy(update={"instance": instance})
-    await send_bytes(send, problem.status, problem_bytes(problem), _PROBLEM_CT, extra)
+async def send_problem(send: Send, error: ServiceError, instance: str | None = None) -> None:
+    """Answer ``error`` as problem+json, with the error's own headers."""
+    body = problem_json(error.problem(instance))
+    extra = header_pairs(error.headers) if error.headers else None
+    await send_bytes(send, error.status, body, PROBLEM_CONTENT_TYPE_BYTES, extra)
