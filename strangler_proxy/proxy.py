@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-from strangler_proxy.asgi import Receive, Scope, Send, send_problem
+from service_runtime.asgi import Receive, Scope, Send, send_problem
 from strangler_proxy.auth import TokenVerifier
 from strangler_proxy.canary import goes_to_candidate, sticky_value
 from strangler_proxy.errors import AuthError, ProxyError, UpstreamError, UpstreamUnavailable

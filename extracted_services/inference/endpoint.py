@@ -13,7 +13,6 @@ problem documents.
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -27,21 +26,21 @@ from extracted_services.inference.errors import (
     NoModelServing,
     Overloaded,
     PayloadTooLarge,
-    ServiceError,
     ServiceUnavailable,
 )
 from extracted_services.inference.runtime import Runtime
 from extracted_services.inference.scorer import ScoreJob
-from service_runtime.logging import current_traceparent
-from service_runtime.problems import (
-    PROBLEM_CONTENT_TYPE_BYTES,
-    header_pairs,
-    internal_problem,
-    problem_json,
-    require_json,
+from service_runtime.asgi import (
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    send_problem,
+    send_response,
 )
-
-logger = logging.getLogger(__name__)
+from service_runtime.logging import current_traceparent
+from service_runtime.problems import require_json
 
 PATH = "/api/v1/predictions"
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -108,30 +107,6 @@ async def predict(
     return body.encode()
 
 
-Scope = dict[str, Any]
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
 class FastPredictions:
     """ASGI: ``POST /api/v1/predictions`` straight to :func:`predict`; all else to ``app``.
 
@@ -142,7 +117,7 @@ class FastPredictions:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
@@ -150,13 +125,12 @@ class FastPredictions:
         for name, value in scope["headers"]:
             if name in (b"content-type", b"content-length", b"traceparent", b"x-dry-run"):
                 headers[name] = value.decode("latin-1")
-        status, extra = 200, []
         dry_run = is_dry_run(headers.get(b"x-dry-run"))
         try:
             check_length(headers.get(b"content-length"))
             try:
-                raw = await _read_body(receive)
-            except _BodyTooLarge:
+                raw = await read_body(receive, MAX_BODY_BYTES)
+            except BodyTooLarge:
                 raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes") from None
             body = await predict(
                 self.app.state.runtime,
@@ -165,27 +139,8 @@ class FastPredictions:
                 headers.get(b"traceparent"),
                 dry_run=dry_run,
             )
-            content_type = _JSON
-            if dry_run:
-                extra = [(DRY_RUN_HEADER.encode(), b"true")]
-        except ServiceError as exc:
-            status = exc.status
-            body = problem_json(exc.problem(PATH))
-            extra = header_pairs(exc.headers)
-            content_type = PROBLEM_CONTENT_TYPE_BYTES
-        except Exception:  # noqa: BLE001 - answered as a problem, never a traceback
-            logger.exception("unhandled error on POST %s", PATH)
-            status, body = 500, problem_json(internal_problem(PATH))
-            content_type = PROBLEM_CONTENT_TYPE_BYTES
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                    *extra,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        except Exception as exc:  # noqa: BLE001 - answered as a problem, never a traceback
+            await send_problem(send, exc, PATH)
+            return
+        extra = [(DRY_RUN_HEADER.encode(), b"true")] if dry_run else None
+        await send_response(send, 200, body, _JSON, extra)

@@ -13,7 +13,6 @@ in ``docs/performance.md``). Both doors answer the same status, body and problem
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from contracts.events import is_traceparent
@@ -27,16 +26,17 @@ from extracted_services.ingestion.errors import (
     ServiceUnavailable,
 )
 from extracted_services.ingestion.runtime import Runtime
-from service_runtime.logging import bind_traceparent, unbind_traceparent
-from service_runtime.problems import (
-    PROBLEM_CONTENT_TYPE_BYTES,
-    header_pairs,
-    internal_problem,
-    problem_json,
-    require_json,
+from service_runtime.asgi import (
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    send_problem,
+    send_response,
 )
-
-logger = logging.getLogger(__name__)
+from service_runtime.logging import bind_traceparent, unbind_traceparent
+from service_runtime.problems import require_json
 
 PATH = "/api/v1/transactions"
 
@@ -81,27 +81,6 @@ async def ingest_body(
     return outcome.receipt
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(receive: Any, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
 class FastTransactions:
     """ASGI: ``POST /api/v1/transactions`` straight to :func:`ingest_body`; every other
     request (and the lifespan) to the wrapped FastAPI application, with the request's
@@ -110,7 +89,7 @@ class FastTransactions:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -127,38 +106,19 @@ class FastTransactions:
         finally:
             unbind_traceparent(token)
 
-    async def _ingest(self, headers: dict[bytes, str], receive: Any, send: Any) -> None:
+    async def _ingest(self, headers: dict[bytes, str], receive: Receive, send: Send) -> None:
         runtime: Runtime = self.app.state.runtime
         limit = runtime.settings.max_body_bytes
-        status, extra = 202, []
         try:
             check_length(headers.get(b"content-length"), limit)
             try:
-                raw = await _read_body(receive, limit)
-            except _TooLarge:
+                raw = await read_body(receive, limit)
+            except BodyTooLarge:
                 raise PayloadTooLarge() from None
             receipt = await ingest_body(
                 runtime, raw, headers.get(b"content-type"), headers.get(b"traceparent")
             )
-            body, content_type = receipt.model_dump_json().encode(), b"application/json"
-        except ServiceError as exc:
-            status = exc.status
-            body = problem_json(exc.problem(PATH))
-            content_type = PROBLEM_CONTENT_TYPE_BYTES
-            extra = header_pairs(exc.headers)
-        except Exception:  # noqa: BLE001 - answered as a problem, never a traceback
-            logger.exception("unhandled error on POST %s", PATH)
-            status, body = 500, problem_json(internal_problem(PATH))
-            content_type = PROBLEM_CONTENT_TYPE_BYTES
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                    *extra,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        except Exception as exc:  # noqa: BLE001 - answered as a problem, never a traceback
+            await send_problem(send, exc, PATH)
+            return
+        await send_response(send, 202, receipt.model_dump_json().encode(), b"application/json")
