@@ -61,6 +61,23 @@ class AuditEntry:
         return PredictionRecord(**self.prediction.model_dump(), transaction=self.transaction)
 
 
+def audit_row(entry: AuditEntry, origin: str = "service") -> dict[str, Any]:
+    """The ``prediction_audit`` row of one decision."""
+    prediction = entry.prediction
+    return {
+        "prediction_id": prediction.prediction_id,
+        "transaction_id": prediction.transaction_id,
+        "transaction": entry.transaction.model_dump(mode="json"),
+        "features": entry.features,
+        "score": prediction.score,
+        "decision": prediction.decision.value,
+        "model_version": prediction.model_version,
+        "explanation": [a.model_dump() for a in prediction.explanation],
+        "created_at": prediction.created_at,
+        "origin": origin,
+    }
+
+
 def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -86,21 +103,7 @@ class AuditDatabase(Database):
     ) -> T | None:
         """Store one batch of decisions (and ``extra``'s rows) in one transaction; returns
         what ``extra`` returned."""
-        rows = [
-            {
-                "prediction_id": e.prediction.prediction_id,
-                "transaction_id": e.prediction.transaction_id,
-                "transaction": e.transaction.model_dump(mode="json"),
-                "features": e.features,
-                "score": e.prediction.score,
-                "decision": e.prediction.decision.value,
-                "model_version": e.prediction.model_version,
-                "explanation": [a.model_dump() for a in e.prediction.explanation],
-                "created_at": e.prediction.created_at,
-                "origin": "service",
-            }
-            for e in entries
-        ]
+        rows = [audit_row(e) for e in entries]
         with self.session() as session:
             # Core executemany on the connection: the ORM's bulk path costs several times
             # more per row.

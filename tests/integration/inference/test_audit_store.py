@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from contracts.predictions import Attribution, Decision, Prediction
 from datagen import generate
 from eventbus import Outbox, encode, outbox_table
-from extracted_services.inference.audit import AuditDatabase, AuditEntry
+from extracted_services.inference.audit import AuditDatabase, AuditEntry, audit_row
 from extracted_services.inference.messaging import prediction_logged
 from tests.postgres_support import BACKENDS, fresh_database
 
@@ -83,21 +83,7 @@ def test_a_batch_and_its_events_commit_together(audit: AuditDatabase) -> None:
 def test_the_backfill_insert_skips_what_is_stored(audit: AuditDatabase) -> None:
     stored = _entries(4, seed=3)
     audit.store(stored)
-    rows = [
-        {
-            "prediction_id": e.prediction.prediction_id,
-            "transaction_id": e.prediction.transaction_id,
-            "transaction": e.transaction.model_dump(mode="json"),
-            "features": e.features,
-            "score": e.prediction.score,
-            "decision": e.prediction.decision.value,
-            "model_version": e.prediction.model_version,
-            "explanation": [a.model_dump() for a in e.prediction.explanation],
-            "created_at": e.prediction.created_at,
-            "origin": "monolith",
-        }
-        for e in [*stored[:2], *_entries(3, seed=4)]
-    ]
+    rows = [audit_row(e, "monolith") for e in [*stored[:2], *_entries(3, seed=4)]]
     assert audit.insert_missing(rows) == 3
     assert audit.insert_missing(rows) == 0
     assert audit.count() == 7
