@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,6 +37,14 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
         media_type=PROBLEM_CONTENT_TYPE,
         headers=headers,
     )
+
+
+def openapi_problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: each status documented as a ``Problem`` in
+    ``application/problem+json`` (the OpenAPI document says what the handlers answer)."""
+    return {
+        status: {"model": Problem, "content": {PROBLEM_CONTENT_TYPE: {}}} for status in statuses
+    }
 
 
 def _phrase(status: int) -> str:

@@ -18,7 +18,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from contracts.monitoring import Health, Readiness
 from contracts.predictions import Prediction, PredictionBatch, PredictionRecord
-from contracts.problems import PROBLEM_CONTENT_TYPE, Problem
 from extracted_services.inference.deps import RuntimeDep
 from extracted_services.inference.endpoint import (
     DRY_RUN_HEADER,
@@ -32,14 +31,11 @@ from extracted_services.inference.errors import NotFound
 from extracted_services.inference.runtime import Runtime
 from extracted_services.inference.settings import SERVICE_NAME, Settings
 from service_runtime.logging import configure_logging
-from service_runtime.problems_fastapi import install_problem_handlers
+from service_runtime.problems_fastapi import install_problem_handlers, openapi_problems
 
 logger = logging.getLogger(__name__)
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_CONTENT_TYPE: {}}}
-    for status in (400, 404, 409, 413, 415, 422, 503)
-}
+_PROBLEMS = openapi_problems(400, 404, 409, 413, 415, 422, 503)
 
 #: Builds the messaging side for a runtime (set by ``messaging.py``; None: no broker).
 MessagingFactory = Callable[[Runtime], Awaitable[Any]]
