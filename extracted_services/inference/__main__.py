@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
-
 from extracted_services.inference.settings import SERVICE_NAME, Settings
+from service_runtime import uvicorn_boot
 from service_runtime.logging import configure_logging
 
 logger = logging.getLogger("extracted_services.inference")
@@ -29,19 +28,13 @@ def main() -> None:
         settings.backend,
         settings.workers,
     )
-    uvicorn.run(
+    uvicorn_boot.serve(
         "extracted_services.inference.app:serve_app",
         factory=True,
         workers=settings.workers,
         host=settings.host,
         port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
         timeout_keep_alive=30,
-        timeout_graceful_shutdown=10,
     )
 
 
