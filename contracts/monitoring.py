@@ -7,9 +7,31 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.payloads import PayloadError
+from contracts.problems import FieldError
+
 DEFAULT_DRIFT_WINDOW = 1000
 MIN_DRIFT_WINDOW = 50
 MAX_DRIFT_WINDOW = 100_000
+
+
+def drift_window(raw: str | None) -> int:
+    """The ``window`` query parameter of ``GET /api/v1/monitoring/drift`` (absent: the
+    default), or the 422 ``PayloadError`` that the monolith and the monitoring service both
+    answer for it (one parser, so both refuse the same values with the same body)."""
+    if raw is None:
+        return DEFAULT_DRIFT_WINDOW
+    message = f"must be an integer from {MIN_DRIFT_WINDOW} to {MAX_DRIFT_WINDOW}"
+    # isdigit() alone admits "²" and 5,000-digit strings, which int() refuses
+    well_formed = raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_DRIFT_WINDOW))
+    if not well_formed or not MIN_DRIFT_WINDOW <= int(raw) <= MAX_DRIFT_WINDOW:
+        raise PayloadError(
+            422,
+            "Request validation failed",
+            f"window {message}, got {raw!r}",
+            [FieldError(field="window", message=message)],
+        )
+    return int(raw)
 
 
 class DriftThresholds(BaseModel):

@@ -15,8 +15,8 @@ from gunicorn.app.base import BaseApplication
 
 from legacy_monolith.app import create_app
 from legacy_monolith.db import Database
-from legacy_monolith.observability import configure_logging
 from legacy_monolith.settings import Settings
+from service_runtime.logging import configure_logging
 
 logger = logging.getLogger("legacy_monolith")
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     args = parser.parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_json, settings.log_level)
+    configure_logging(settings.log_level, "monolith", json_lines=settings.log_json)
     if args.command == "migrate":
         Database(settings.database_url).migrate()
         logger.info("schema migrated to the newest revision")

@@ -10,9 +10,9 @@ from legacy_monolith.api.services import Services
 from legacy_monolith.db import Database
 from legacy_monolith.domain.registry import ModelRegistry
 from legacy_monolith.domain.training import TrainingService
-from legacy_monolith.errors import register_error_handlers
 from legacy_monolith.observability import Metrics, init_app
 from legacy_monolith.settings import Settings
+from service_runtime.problems_flask import install_problem_handlers
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     training = TrainingService(db, registry, metrics, settings.min_training_rows)
     app.extensions["monolith"] = Services(settings, db, metrics, registry, training)
 
-    register_error_handlers(app)
+    install_problem_handlers(app)
     init_app(app, metrics)
     for blueprint in (transactions.bp, predictions.bp, models.bp, monitoring.bp, ops.bp):
         app.register_blueprint(blueprint)

@@ -1,16 +1,13 @@
-"""Metrics and structured logs for the monolith.
+"""Metrics for the monolith, and the request's trace id bound for its log lines.
 
 Prometheus metrics live in a registry owned by the application (not the process-global
-one), so several apps in one test process do not collide. Logs are JSON lines carrying the
-trace id of the request's W3C ``traceparent``.
+one), so several apps in one test process do not collide. The log lines themselves are
+``service_runtime.logging``'s JSON, which reads the bound ``traceparent``.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import time
-from contextvars import ContextVar
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -22,7 +19,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-_trace_id: ContextVar[str] = ContextVar("trace_id", default="")
+from service_runtime.logging import bind_traceparent, unbind_traceparent
 
 
 class Metrics:
@@ -70,49 +67,13 @@ class Metrics:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with the request's trace id when there is one."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if trace_id := _trace_id.get():
-            entry["trace_id"] = trace_id
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def configure_logging(json_lines: bool, level: str) -> None:
-    """Configure the root logger once per process."""
-    root = logging.getLogger()
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
-    )
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-
-
-def _trace_id_of(traceparent: str | None) -> str:
-    if traceparent:
-        parts = traceparent.split("-")
-        if len(parts) == 4 and len(parts[1]) == 32:
-            return parts[1]
-    return ""
-
-
 def init_app(app: Flask, metrics: Metrics) -> None:
     """Time every request, count it by endpoint, and bind its trace id to the logs."""
 
     @app.before_request
     def _start() -> None:
         g.started = time.perf_counter()
-        g.trace_token = _trace_id.set(_trace_id_of(request.headers.get("traceparent")))
+        g.trace_token = bind_traceparent(request.headers.get("traceparent"))
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -123,5 +84,5 @@ def init_app(app: Flask, metrics: Metrics) -> None:
         metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
         token = g.pop("trace_token", None)
         if token is not None:
-            _trace_id.reset(token)
+            unbind_traceparent(token)
         return response

@@ -10,11 +10,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contracts.problems import PROBLEM_CONTENT_TYPE, FieldError, Problem, problem_type
+from contracts.problems import Problem
 from contracts.proxy_admin.models import (
     DifferenceOut,
     ExplainOut,
@@ -27,8 +24,9 @@ from contracts.proxy_admin.models import (
     UpstreamStateOut,
     ValidationOut,
 )
+from service_runtime.problems_fastapi import install_problem_handlers
 from strangler_proxy.deps import Operator, Runtime, RuntimeDep
-from strangler_proxy.errors import NotFound, ProxyError
+from strangler_proxy.errors import NotFound
 from strangler_proxy.resilience import BreakerState
 from strangler_proxy.route_table.lint import lint_table
 from strangler_proxy.route_table.loader import dump_table, parse_table
@@ -47,15 +45,6 @@ _YAML_BODY = {
         },
     }
 }
-
-
-def _problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(
-        problem.to_body(),
-        status_code=problem.status,
-        media_type=PROBLEM_CONTENT_TYPE,
-        headers=headers,
-    )
 
 
 def _version_out(entry: TableVersion) -> TableVersionOut:
@@ -97,40 +86,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
-
-    @app.exception_handler(ProxyError)
-    async def _proxy_error(request: Request, exc: ProxyError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        problem = exc.problem().model_copy(update={"instance": request.url.path})
-        return _problem_response(problem, headers)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _problem_response(
-            Problem(
-                type=problem_type("http-error"),
-                title=str(exc.detail),
-                status=exc.status_code,
-                detail=f"{request.method} {request.url.path}",
-                instance=request.url.path,
-            )
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(field=".".join(str(p) for p in e["loc"]), message=e["msg"])
-            for e in exc.errors()
-        ]
-        return _problem_response(
-            Problem(
-                type=problem_type("validation"),
-                title="Request validation failed",
-                status=422,
-                detail=f"{len(errors)} invalid input(s)",
-                errors=errors,
-            )
-        )
+    install_problem_handlers(app)
 
     @app.get(
         "/_admin/routes",

@@ -16,8 +16,8 @@ import logging
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.monitoring import Health, Readiness
+from service_runtime.asgi import Receive, Scope, Send, send_response
 from strangler_proxy.admin import create_admin_app
-from strangler_proxy.asgi import Receive, Scope, Send, send_bytes
 from strangler_proxy.auth import TokenVerifier, warn_auth_disabled
 from strangler_proxy.deps import Runtime
 from strangler_proxy.forwarding import UpstreamPool
@@ -83,11 +83,11 @@ class ProxyApp:
             if path.startswith("/_admin"):
                 await self.admin(scope, receive, send)
             elif path == "/healthz":
-                await send_bytes(send, 200, _HEALTH_BODY, _JSON)
+                await send_response(send, 200, _HEALTH_BODY, _JSON)
             elif path == "/readyz":
                 await self._ready(send)
             elif path == "/metrics":
-                await send_bytes(
+                await send_response(
                     send, 200, generate_latest(self.metrics.registry), CONTENT_TYPE_LATEST.encode()
                 )
             else:
@@ -107,7 +107,7 @@ class ProxyApp:
             checks={"route_table": table},
         ).model_dump()
         body["table_version"] = live.entry.version if live else None
-        await send_bytes(send, 200 if live else 503, json.dumps(body).encode(), _JSON)
+        await send_response(send, 200 if live else 503, json.dumps(body).encode(), _JSON)
 
     async def startup(self) -> None:
         if self.verifier is None:

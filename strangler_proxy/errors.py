@@ -1,26 +1,48 @@
-"""The proxy's exceptions and the one table that renders them as RFC 9457 problem+json.
+"""The proxy's exceptions, on the kit's one problem type (``service_runtime.problems``).
 
 ::
 
-    ProxyError
-    ├── RouteTableError          422  the table is invalid (carries every issue found)
-    ├── AuthError
-    │   ├── Unauthorized         401  no token, bad signature, expired, wrong audience
-    │   └── Forbidden            403  valid token without the required role
+    ServiceError                      (service_runtime.problems)
     ├── NotFound                 404  unknown admin resource
-    ├── NothingToRevert          409  no previous table version
-    └── UpstreamError                 a remote failure, translated at the boundary
-        ├── UpstreamTimeout      504
-        ├── UpstreamUnavailable  502  connection refused/reset, or a 5xx answer
-        └── CircuitOpen          503  the upstream's breaker is open
+    └── ProxyError
+        ├── RouteTableError      422  the table is invalid (carries every issue found)
+        ├── AuthError                 + WWW-Authenticate: Bearer realm="ai-migration-kit"
+        │   ├── Unauthorized     401  no token, bad signature, expired, wrong audience
+        │   └── Forbidden        403  valid token without the required role
+        ├── NothingToRevert      409  no previous table version
+        └── UpstreamError             a remote failure, translated at the boundary
+            ├── UpstreamTimeout      504
+            ├── UpstreamUnavailable  502  connection refused/reset, or a 5xx answer
+            └── CircuitOpen          503  the upstream's breaker is open
+
+The hot path renders them with ``asgi.send_problem`` (raw ASGI, ``problem_json``), the
+admin API with ``service_runtime.problems_fastapi``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from contracts.problems import PROBLEM_CONTENT_TYPE, FieldError, Problem, problem_type
+from contracts.problems import FieldError
+from service_runtime.problems import NotFound, ServiceError
+
+__all__ = [
+    "AuthError",
+    "CircuitOpen",
+    "Forbidden",
+    "NotFound",
+    "NothingToRevert",
+    "ProxyError",
+    "RouteTableError",
+    "TableIssue",
+    "Unauthorized",
+    "UpstreamError",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]
+
+#: The challenge of every authentication failure (RFC 6750).
+WWW_AUTHENTICATE = 'Bearer realm="ai-migration-kit"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +64,12 @@ class TableIssue:
         return f"{where}: {self.reason}"
 
 
-class ProxyError(Exception):
-    """Base of every error the proxy raises on purpose."""
+class ProxyError(ServiceError):
+    """Base of the errors only the proxy raises."""
 
     status = 500
     slug = "proxy-error"
     title = "Proxy error"
-
-    def problem(self) -> Problem:
-        return Problem(
-            type=problem_type(self.slug), title=self.title, status=self.status, detail=str(self)
-        )
 
 
 class RouteTableError(ProxyError):
@@ -63,30 +80,23 @@ class RouteTableError(ProxyError):
     def __init__(self, issues: list[TableIssue]) -> None:
         self.issues = issues
         count = len(issues)
-        super().__init__(
-            f"{count} problem{'s' if count != 1 else ''} in the route table; "
-            "the live table keeps serving"
-        )
-
-    def problem(self) -> Problem:
         errors = [
             FieldError(
                 field=(f"routes.{i.route}." if i.route else "") + (i.field or "table"),
                 message=f"{i.file}: {i.reason}",
             )
-            for i in self.issues
+            for i in issues
         ]
-        return Problem(
-            type=problem_type(self.slug),
-            title=self.title,
-            status=self.status,
-            detail=str(self),
-            errors=errors,
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} in the route table; "
+            "the live table keeps serving",
+            errors,
         )
 
 
 class AuthError(ProxyError):
-    pass
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
 
 
 class Unauthorized(AuthError):
@@ -99,12 +109,6 @@ class Forbidden(AuthError):
     status = 403
     slug = "forbidden"
     title = "Missing role"
-
-
-class NotFound(ProxyError):
-    status = 404
-    slug = "not-found"
-    title = "Not found"
 
 
 class NothingToRevert(ProxyError):
@@ -137,11 +141,3 @@ class CircuitOpen(UpstreamError):
     status = 503
     slug = "circuit-open"
     title = "Upstream circuit open"
-
-
-def problem_bytes(problem: Problem) -> bytes:
-    """The serialized body of a problem document."""
-    return json.dumps(problem.to_body(), separators=(",", ":")).encode()
-
-
-PROBLEM_HEADERS_CT = PROBLEM_CONTENT_TYPE.encode()

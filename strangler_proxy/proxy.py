@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-from strangler_proxy.asgi import Receive, Scope, Send, send_problem
+from service_runtime.asgi import Receive, Scope, Send, send_problem
 from strangler_proxy.auth import TokenVerifier
 from strangler_proxy.canary import goes_to_candidate, sticky_value
 from strangler_proxy.errors import AuthError, ProxyError, UpstreamError, UpstreamUnavailable
@@ -27,7 +27,6 @@ from strangler_proxy.table_store import LiveTable, TableStore
 
 logger = logging.getLogger(__name__)
 _SMALL = 65_536
-_WWW_AUTH = [(b"www-authenticate", b'Bearer realm="ai-migration-kit"')]
 _NO_BODY_STATUS = frozenset({204, 304})
 DEFAULT_ROUTE = "_default"
 
@@ -72,7 +71,7 @@ class Forwarder:
             try:
                 self.verifier.verify_header(authorization)
             except AuthError as exc:
-                await send_problem(send, exc, scope["path"], _WWW_AUTH)
+                await send_problem(send, exc, scope["path"])
                 return
         live = self.store.live  # read once: this request finishes on this table
         if live is None:

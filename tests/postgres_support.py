@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -102,3 +103,18 @@ def fresh_databases(prefix: str, names: Iterable[str]) -> Iterator[dict[str, str
         with connect() as admin:
             for database in created.values():
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+#: Parameters of a fixture that runs a store's tests on both backends.
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def fresh_database(backend: str, folder: Path, name: str) -> Iterator[str]:
+    """A fresh, empty database for one test: a SQLite file in ``folder``, or a new schema in
+    the test PostgreSQL (``fresh_schema``); yields its URL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / f'{name}.db'}"
+        return
+    with fresh_schema(name) as url:
+        yield url

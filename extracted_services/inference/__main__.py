@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
-
-from extracted_services.inference.logs import configure_logging
-from extracted_services.inference.settings import Settings
+from extracted_services.inference.settings import SERVICE_NAME, Settings
+from service_runtime import uvicorn_boot
+from service_runtime.logging import configure_logging
 
 logger = logging.getLogger("extracted_services.inference")
 
 
 def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_json, settings.log_level)
+    configure_logging(settings.log_level, SERVICE_NAME, json_lines=settings.log_json)
     logger.info(
         "inference listening on http://%s:%s (model %s, backend %s, %d worker process(es))",
         settings.host,
@@ -29,19 +28,13 @@ def main() -> None:
         settings.backend,
         settings.workers,
     )
-    uvicorn.run(
+    uvicorn_boot.serve(
         "extracted_services.inference.app:serve_app",
         factory=True,
         workers=settings.workers,
         host=settings.host,
         port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
         timeout_keep_alive=30,
-        timeout_graceful_shutdown=10,
     )
 
 

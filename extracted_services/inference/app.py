@@ -1,4 +1,4 @@
-"""The inference service's ASGI application: factory, lifespan, routes, error rendering.
+"""The inference service's ASGI application: factory, lifespan, routes.
 
 Nothing is created at import time: ``create_app`` builds the app; its lifespan builds the
 runtime (database, registry loader, batcher, messaging) and tears it down.
@@ -15,75 +15,30 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.monitoring import Health, Readiness
 from contracts.predictions import Prediction, PredictionBatch, PredictionRecord
-from contracts.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type
 from extracted_services.inference.deps import RuntimeDep
 from extracted_services.inference.endpoint import (
     DRY_RUN_HEADER,
     PATH,
     FastPredictions,
     check_length,
-    internal_problem,
     is_dry_run,
     predict,
 )
-from extracted_services.inference.errors import (
-    HTTP_SLUGS,
-    HTTP_TITLES,
-    InferenceError,
-    NotFound,
-)
-from extracted_services.inference.logs import configure_logging
+from extracted_services.inference.errors import NotFound
 from extracted_services.inference.runtime import Runtime
 from extracted_services.inference.settings import SERVICE_NAME, Settings
+from service_runtime.logging import configure_logging
+from service_runtime.problems_fastapi import install_problem_handlers, openapi_problems
 
 logger = logging.getLogger(__name__)
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_CONTENT_TYPE: {}}}
-    for status in (400, 404, 409, 413, 415, 422, 503)
-}
+_PROBLEMS = openapi_problems(400, 404, 409, 413, 415, 422, 503)
 
 #: Builds the messaging side for a runtime (set by ``messaging.py``; None: no broker).
 MessagingFactory = Callable[[Runtime], Awaitable[Any]]
-
-
-def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        content=Problem.model_validate(problem).model_dump_json(exclude_none=True),
-        status_code=problem.status,
-        media_type=PROBLEM_CONTENT_TYPE,
-        headers=headers,
-    )
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    async def inference_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, InferenceError)
-        return problem_response(exc.to_problem(request.url.path), exc.headers())
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        status = exc.status_code
-        problem = Problem(
-            type=problem_type(HTTP_SLUGS.get(status, "http-error")),
-            title=HTTP_TITLES.get(status, str(exc.detail)),
-            status=status,
-            detail=str(exc.detail),
-            instance=request.url.path,
-        )
-        return problem_response(problem, dict(exc.headers or {}))
-
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(internal_problem(request.url.path))
-
-    app.add_exception_handler(InferenceError, inference_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(Exception, unexpected)
 
 
 def _register_routes(app: FastAPI) -> None:
@@ -158,7 +113,7 @@ def serve_app() -> FastPredictions:
     # The event loop, the scoring thread and the audit thread hand the GIL to each other
     # for every batch; the default 5 ms switch interval turns each hand-off into a stall.
     sys.setswitchinterval(settings.switch_interval_ms / 1000.0)
-    configure_logging(settings.log_json, settings.log_level)
+    configure_logging(settings.log_level, SERVICE_NAME, json_lines=settings.log_json)
     return FastPredictions(create_app(settings))
 
 
@@ -197,6 +152,6 @@ def create_app(
         summary="Scores transactions with the registry's model; owns the prediction audit.",
         lifespan=lifespan,
     )
-    _install_error_handlers(app)
+    install_problem_handlers(app)
     _register_routes(app)
     return app

@@ -10,33 +10,17 @@ adds in the same session (the outbox rows of ``prediction_logged``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    Engine,
-    Float,
-    String,
-    Table,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-    text,
-)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import JSON, DateTime, Float, MetaData, String, Table, func, insert, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from contracts.predictions import Attribution, Decision, Prediction, PredictionRecord
 from contracts.transactions import Transaction
+from service_runtime.database import Database, insert_ignoring_conflicts
 
 
 class Base(DeclarativeBase):
@@ -77,63 +61,39 @@ class AuditEntry:
         return PredictionRecord(**self.prediction.model_dump(), transaction=self.transaction)
 
 
-def normalise_url(url: str) -> str:
-    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def audit_row(entry: AuditEntry, origin: str = "service") -> dict[str, Any]:
+    """The ``prediction_audit`` row of one decision."""
+    prediction = entry.prediction
+    return {
+        "prediction_id": prediction.prediction_id,
+        "transaction_id": prediction.transaction_id,
+        "transaction": entry.transaction.model_dump(mode="json"),
+        "features": entry.features,
+        "score": prediction.score,
+        "decision": prediction.decision.value,
+        "model_version": prediction.model_version,
+        "explanation": [a.model_dump() for a in prediction.explanation],
+        "created_at": prediction.created_at,
+        "origin": origin,
+    }
 
 
 def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class AuditDatabase:
-    """Engine, sessions and the audit table; one per service process."""
+class AuditDatabase(Database):
+    """The audit table on the kit's engine and sessions (``service_runtime.database``);
+    one per service process."""
 
     def __init__(self, url: str) -> None:
-        self.url = normalise_url(url)
-        if self.url.startswith("sqlite:///"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        # A pre-ping finds dead server connections; a SQLite file has none (it would cost a
-        # query per checkout).
-        self.engine: Engine = create_engine(
-            self.url, pool_pre_ping=not self.url.startswith("sqlite")
-        )
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(url, Base.metadata)
 
-    def create_schema(self, *extra: Any) -> None:
+    def create_schema(self, *extra: MetaData) -> None:
         """Create the audit table (and any extra metadata, e.g. the outbox) if missing."""
-        Base.metadata.create_all(self.engine)
+        super().create_schema()
         for metadata in extra:
             metadata.create_all(self.engine)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
-
-    def reachable(self) -> bool:
-        try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            return True
-        except Exception:  # noqa: BLE001 - any driver error means "not reachable"
-            return False
-
-    def dispose(self) -> None:
-        self.engine.dispose()
 
     # -- writing --------------------------------------------------------------------------
     def store(
@@ -143,21 +103,7 @@ class AuditDatabase:
     ) -> T | None:
         """Store one batch of decisions (and ``extra``'s rows) in one transaction; returns
         what ``extra`` returned."""
-        rows = [
-            {
-                "prediction_id": e.prediction.prediction_id,
-                "transaction_id": e.prediction.transaction_id,
-                "transaction": e.transaction.model_dump(mode="json"),
-                "features": e.features,
-                "score": e.prediction.score,
-                "decision": e.prediction.decision.value,
-                "model_version": e.prediction.model_version,
-                "explanation": [a.model_dump() for a in e.prediction.explanation],
-                "created_at": e.prediction.created_at,
-                "origin": "service",
-            }
-            for e in entries
-        ]
+        rows = [audit_row(e) for e in entries]
         with self.session() as session:
             # Core executemany on the connection: the ORM's bulk path costs several times
             # more per row.
@@ -169,11 +115,14 @@ class AuditDatabase:
         values = list(rows)
         if not values:
             return 0
-        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(AuditRow).values(values).on_conflict_do_nothing()
+        statement = insert_ignoring_conflicts(_AUDIT, self.engine.dialect.name)
         with self.session() as session:
-            result = session.execute(statement)
-            return int(getattr(result, "rowcount", 0) or 0)
+            # SQLAlchemy keeps an INSERT's row count only when asked (on PostgreSQL it
+            # reported -1 without it).
+            result = session.connection().execute(
+                statement.values(values).execution_options(preserve_rowcount=True)
+            )
+            return int(result.rowcount)
 
     # -- reading --------------------------------------------------------------------------
     def get(self, prediction_id: str) -> PredictionRecord | None:

@@ -13,7 +13,6 @@ problem documents.
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -21,21 +20,27 @@ from contracts.events.envelope import is_traceparent, new_traceparent
 from contracts.features import transform_many
 from contracts.payloads import PayloadError, parse_transactions
 from contracts.predictions import PredictionBatch
-from contracts.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type
 from extracted_services.inference.batcher import BatcherStopped, QueueFull
 from extracted_services.inference.errors import (
-    InferenceError,
     InvalidRequest,
     NoModelServing,
     Overloaded,
     PayloadTooLarge,
-    ServiceStopping,
+    ServiceUnavailable,
 )
-from extracted_services.inference.logs import current_traceparent
 from extracted_services.inference.runtime import Runtime
 from extracted_services.inference.scorer import ScoreJob
-
-logger = logging.getLogger(__name__)
+from service_runtime.asgi import (
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    read_body,
+    send_problem,
+    send_response,
+)
+from service_runtime.logging import current_traceparent
+from service_runtime.problems import require_json
 
 PATH = "/api/v1/predictions"
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -57,17 +62,6 @@ def check_length(content_length: str | None) -> None:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
 
 
-def check_media_type(content_type: str | None) -> None:
-    mimetype = (content_type or "").split(";")[0].strip().lower()
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise InvalidRequest(
-            f"send the body as application/json (got {mimetype or 'no content type'!r})",
-            status=415,
-            slug="unsupported-media-type",
-            title="Unsupported media type",
-        )
-
-
 async def predict(
     runtime: Runtime,
     raw: bytes,
@@ -76,12 +70,12 @@ async def predict(
     *,
     dry_run: bool = False,
 ) -> bytes:
-    """Score the body's transaction(s); the answer's JSON, or an :class:`InferenceError`."""
+    """Score the body's transaction(s); the answer's JSON, or a ``ServiceError``."""
     started = time.perf_counter()
     current_traceparent.set(traceparent if is_traceparent(traceparent) else new_traceparent())
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    check_media_type(content_type)
+    require_json(content_type)
     try:
         parsed = parse_transactions(raw)
     except PayloadError as exc:
@@ -104,51 +98,13 @@ async def predict(
             runtime.settings.retry_after_s,
         ) from exc
     except BatcherStopped as exc:
-        raise ServiceStopping(str(exc)) from exc
+        raise ServiceUnavailable(str(exc), retry_after_s=1) from exc
     if parsed.is_batch:
         body = PredictionBatch(predictions=[e.prediction for e in entries]).model_dump_json()
     else:
         body = entries[0].prediction.model_dump_json()
     runtime.metrics.request_seconds.observe(time.perf_counter() - started)
     return body.encode()
-
-
-def problem_body(problem: Problem) -> bytes:
-    return problem.model_dump_json(exclude_none=True).encode()
-
-
-def internal_problem(instance: str) -> Problem:
-    return Problem(
-        type=problem_type("internal"),
-        title="Internal error",
-        status=500,
-        detail="The server failed to handle the request; it has been logged.",
-        instance=instance,
-    )
-
-
-Scope = dict[str, Any]
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _read_body(receive: Any) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 class FastPredictions:
@@ -161,7 +117,7 @@ class FastPredictions:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
@@ -169,13 +125,12 @@ class FastPredictions:
         for name, value in scope["headers"]:
             if name in (b"content-type", b"content-length", b"traceparent", b"x-dry-run"):
                 headers[name] = value.decode("latin-1")
-        status, extra = 200, []
         dry_run = is_dry_run(headers.get(b"x-dry-run"))
         try:
             check_length(headers.get(b"content-length"))
             try:
-                raw = await _read_body(receive)
-            except _BodyTooLarge:
+                raw = await read_body(receive, MAX_BODY_BYTES)
+            except BodyTooLarge:
                 raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes") from None
             body = await predict(
                 self.app.state.runtime,
@@ -184,27 +139,8 @@ class FastPredictions:
                 headers.get(b"traceparent"),
                 dry_run=dry_run,
             )
-            content_type = _JSON
-            if dry_run:
-                extra = [(DRY_RUN_HEADER.encode(), b"true")]
-        except InferenceError as exc:
-            status = exc.status
-            body = problem_body(exc.to_problem(PATH))
-            extra = [(k.lower().encode(), v.encode()) for k, v in exc.headers().items()]
-            content_type = PROBLEM_CONTENT_TYPE.encode()
-        except Exception:  # noqa: BLE001 - answered as a problem, never a traceback
-            logger.exception("unhandled error on POST %s", PATH)
-            status, body = 500, problem_body(internal_problem(PATH))
-            content_type = PROBLEM_CONTENT_TYPE.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", content_type),
-                    (b"content-length", str(len(body)).encode()),
-                    *extra,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        except Exception as exc:  # noqa: BLE001 - answered as a problem, never a traceback
+            await send_problem(send, exc, PATH)
+            return
+        extra = [(DRY_RUN_HEADER.encode(), b"true")] if dry_run else None
+        await send_response(send, 200, body, _JSON, extra)

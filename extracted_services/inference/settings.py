@@ -1,7 +1,8 @@
 """The inference service's one ``Settings``: ``INFERENCE_*`` variables plus the common names.
 
-``PORT``, ``DATABASE_URL``, ``AMQP_URI`` and ``MLFLOW_TRACKING_URI`` are honoured too
-(DESIGN section 7), so the runner, the containers and the tests configure it the same way.
+``PORT``, ``DATABASE_URL``, ``AMQP_URI``, ``LOG_LEVEL`` and ``MLFLOW_TRACKING_URI`` are
+honoured too (``service_runtime.settings``), so the runner, the containers and the tests
+configure it the same way.
 """
 
 from __future__ import annotations
@@ -11,37 +12,27 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from service_runtime.settings import ServiceSettings
 
 _DEFAULT_VAR = Path("var") / "inference"
 SERVICE_NAME = "inference"
 
 
-def _alias(name: str) -> AliasChoices:
-    return AliasChoices(f"INFERENCE_{name}", name)
-
-
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """Configuration of one inference process."""
 
     model_config = SettingsConfigDict(env_prefix="INFERENCE_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8102, validation_alias=_alias("PORT"))
-    database_url: str = Field(
-        default=f"sqlite:///{_DEFAULT_VAR / 'inference.db'}",
-        validation_alias=_alias("DATABASE_URL"),
-    )
-    amqp_uri: str = Field(
-        default="amqp://guest:guest@127.0.0.1:5672/", validation_alias=_alias("AMQP_URI")
-    )
+    port: int = 8102
+    database_url: str = f"sqlite:///{_DEFAULT_VAR / 'inference.db'}"
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
     #: Without a broker the service still scores and audits (events wait in the outbox),
     #: but it is not ready; set false only for tests and benchmarks of the scoring path.
     messaging_enabled: bool = True
-    mlflow_tracking_uri: str = Field(
-        default="http://127.0.0.1:5500", validation_alias=_alias("MLFLOW_TRACKING_URI")
-    )
+    mlflow_tracking_uri: str = "http://127.0.0.1:5500"
     model_uri: str = "models:/risk-scorer@champion"
     backend: Literal["torch", "onnx"] = "onnx"
 
@@ -64,7 +55,5 @@ class Settings(BaseSettings):
     torch_threads: int = Field(default=1, ge=1)
     #: Python's GIL switch interval for this process (see ``__main__``).
     switch_interval_ms: float = Field(default=0.5, gt=0.0, le=10.0)
-    log_json: bool = True
-    log_level: str = "INFO"
     #: Where the service keeps its exported ONNX graphs.
     work_dir: Path = _DEFAULT_VAR

@@ -8,30 +8,19 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
-
 from extracted_services.ingestion.app import serve_app
-from extracted_services.ingestion.observability import configure_logging
 from extracted_services.ingestion.settings import Settings
+from service_runtime import uvicorn_boot
+from service_runtime.logging import configure_logging
 
 logger = logging.getLogger("extracted_services.ingestion")
 
 
 def main() -> None:
     settings = Settings()
-    configure_logging(settings.log_json, settings.log_level)
+    configure_logging(settings.log_level, "ingestion", json_lines=settings.log_json)
     logger.info("ingestion listening on http://%s:%s", settings.host, settings.port)
-    uvicorn.run(
-        serve_app(settings),
-        host=settings.host,
-        port=settings.port,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn_boot.serve(serve_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

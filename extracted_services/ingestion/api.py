@@ -8,17 +8,14 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.monitoring import Health, Readiness
-from contracts.problems import Problem
 from contracts.transactions import IngestReceipt
 from extracted_services.ingestion.deps import RuntimeDep
 from extracted_services.ingestion.endpoint import PATH, check_length, ingest_body
 from extracted_services.ingestion.messaging import SERVICE_NAME
+from service_runtime.problems_fastapi import openapi_problems
 
 router = APIRouter()
-_PROBLEMS: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 409, 413, 415, 422, 503)
-}
+_PROBLEMS = openapi_problems(400, 409, 413, 415, 422, 503)
 
 
 @router.post(

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 
 from extracted_services.ingestion import api
 from extracted_services.ingestion.endpoint import FastTransactions
-from extracted_services.ingestion.errors import install_error_handlers
 from extracted_services.ingestion.runtime import Runtime
 from extracted_services.ingestion.settings import Settings
+from service_runtime.problems_fastapi import install_problem_handlers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    install_error_handlers(app)
+    install_problem_handlers(app)
     app.include_router(api.router)
     return app
 

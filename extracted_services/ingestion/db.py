@@ -1,4 +1,5 @@
-"""The ingestion service's own database: its tables, engine, and serialised SQLite writes.
+"""The ingestion service's own database: its tables and serialised SQLite writes, on the
+kit's engine and sessions (``service_runtime.database``).
 
 SQLite by default, PostgreSQL via ``DATABASE_URL``. The schema is explicit and created at
 start-up (``Database.create_schema`` from the app's lifespan), never by a request. The
@@ -11,26 +12,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Engine,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    text,
-)
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Boolean, Column, DateTime, MetaData, Numeric, String, Table, Text
+from sqlalchemy.orm import Session
 
 from eventbus import outbox_table
+from service_runtime import database
 
 metadata = MetaData()
 
@@ -53,67 +40,23 @@ transactions = Table(
 outbox = outbox_table(metadata)
 
 
-def normalise_url(url: str) -> str:
-    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-class Database:
-    """Engine and transactions. On SQLite, writers take a lock first: SQLite allows one
-    writer anyway, and queueing in Python is fairer than its busy-retry loop."""
+class Database(database.Database):
+    """The ingestion store (``service_runtime.database``). On SQLite, writers take a lock
+    first: SQLite allows one writer anyway, and queueing in Python is fairer than its
+    busy-retry loop."""
 
     def __init__(self, url: str) -> None:
-        self.url = normalise_url(url)
-        if self.url.startswith("sqlite:///"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.is_sqlite = self.url.startswith("sqlite")
-        # A pre-ping finds dead server connections; a SQLite file has none (it costs a
-        # query per checkout there).
-        self.engine: Engine = create_engine(
-            self.url, pool_pre_ping=not self.is_sqlite, pool_size=10
-        )
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(url, metadata, pool_size=10)
         self._write_lock = threading.Lock()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on error."""
-        with (
-            self._write_lock if self.is_sqlite else nullcontext(),
-            self._sessions() as session,
-            session.begin(),
-        ):
+        with self._write_lock if self.is_sqlite else nullcontext(), self.session() as session:
             yield session
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
         """A read-only use of the database: no writer lock (WAL readers never block)."""
-        with self._sessions() as session, session.begin():
+        with self.session() as session:
             yield session
-
-    def create_schema(self) -> None:
-        metadata.create_all(self.engine)
-
-    def reachable(self) -> bool:
-        try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            return True
-        except Exception:  # noqa: BLE001 - any driver error means "not reachable"
-            return False
-
-    def dispose(self) -> None:
-        self.engine.dispose()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from extracted_services.ingestion.db import Database
 from extracted_services.ingestion.messaging import Messaging
-from extracted_services.ingestion.observability import Metrics
+from extracted_services.ingestion.metrics import Metrics
 from extracted_services.ingestion.settings import Settings
 
 

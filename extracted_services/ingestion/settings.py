@@ -1,32 +1,27 @@
 """The ingestion service's one ``Settings``: ``INGESTION_*`` variables, plus the common
-names ``PORT``, ``DATABASE_URL`` and ``AMQP_URI`` (DESIGN section 7)."""
+names ``PORT``, ``DATABASE_URL``, ``AMQP_URI`` and ``LOG_LEVEL`` (``service_runtime.settings``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from eventbus import DEFAULT_AMQP_URI
+from service_runtime.settings import ServiceSettings
 
 _DEFAULT_DB = Path("var") / "ingestion" / "ingestion.db"
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """Configuration of one ingestion process."""
 
     model_config = SettingsConfigDict(env_prefix="INGESTION_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8101, validation_alias=AliasChoices("INGESTION_PORT", "PORT"))
-    database_url: str = Field(
-        default=f"sqlite:///{_DEFAULT_DB}",
-        validation_alias=AliasChoices("INGESTION_DATABASE_URL", "DATABASE_URL"),
-    )
-    amqp_uri: str = Field(
-        default=DEFAULT_AMQP_URI, validation_alias=AliasChoices("INGESTION_AMQP_URI", "AMQP_URI")
-    )
+    port: int = 8101
+    database_url: str = f"sqlite:///{_DEFAULT_DB}"
+    amqp_uri: str = DEFAULT_AMQP_URI
     #: Same limit as the monolith (its Flask MAX_CONTENT_LENGTH): larger bodies get a 413.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     #: Refuse new batches (503) once the broker has been unreachable this long ...
@@ -37,5 +32,3 @@ class Settings(BaseSettings):
     relay_poll_interval_s: float = Field(default=0.5, gt=0)
     confirm_timeout_s: float = Field(default=10.0, gt=0)
     connect_timeout_s: float = Field(default=3.0, gt=0)
-    log_json: bool = True
-    log_level: str = "INFO"

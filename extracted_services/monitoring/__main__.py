@@ -1,60 +1,31 @@
-"""``python -m extracted_services.monitoring``: the worker and its HTTP front, one process.
+"""``python -m extracted_services.monitoring [serve|consume]``: the worker and its HTTP
+front, one process (``serve``), or a consumer-only replica (``consume``).
 
 eventlet's monkey-patching must come before anything else imports ``socket`` or
-``threading``: this module is the only place the service patches.
+``threading``: these two lines are the only place the service patches, and the boot
+(``service_runtime.nameko_boot``) refuses to run without them.
 """
 
 import eventlet
 
 eventlet.monkey_patch()
 
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import logging  # noqa: E402
-import signal  # noqa: E402
-from typing import Any  # noqa: E402
-
-from nameko.runners import ServiceRunner  # noqa: E402
-
 from extracted_services.monitoring.service import MonitoringConsumer, MonitoringService  # noqa: E402
 from extracted_services.monitoring.settings import Settings  # noqa: E402
+from service_runtime import nameko_boot  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m extracted_services.monitoring",
+    nameko_boot.run(
+        service="extracted_services.monitoring",
         description="The monitoring worker (nameko) with its HTTP front; `consume` runs a "
         "consumer-only replica that takes prediction_logged from the shared queue and "
         "nothing else.",
+        modes={"serve": MonitoringService, "consume": MonitoringConsumer},
+        settings=Settings,
+        settings_key="MONITORING_SETTINGS",
+        argv=argv,
     )
-    parser.add_argument("mode", nargs="?", default="serve", choices=["serve", "consume"])
-    args = parser.parse_args(argv)
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    config = {
-        "AMQP_URI": settings.amqp_uri,
-        "WEB_SERVER_ADDRESS": f"{settings.host}:{settings.port}",
-        "MONITORING_SETTINGS": settings,
-    }
-    runner = ServiceRunner(config)
-    runner.add_service(MonitoringService if args.mode == "serve" else MonitoringConsumer)
-
-    def shutdown(_signum: int, _frame: Any) -> None:
-        eventlet.spawn_n(runner.stop)
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
-    runner.start()
-    # Everything alive now (nameko, eventlet, SQLAlchemy, pydantic schemas: ~280,000
-    # objects) lives as long as the process: moved out of the collector's sight, so that
-    # the collections event batches trigger scan what the batches allocate, not the whole
-    # start-up heap (they took half the consumer's CPU; figures in docs/performance.md).
-    gc.collect()
-    gc.freeze()
-    runner.wait()
 
 
 if __name__ == "__main__":

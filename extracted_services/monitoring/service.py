@@ -1,44 +1,36 @@
 """The monitoring worker: a nameko service with its event handlers and HTTP entrypoints.
 
 One process (``python -m extracted_services.monitoring``): nameko's ``@http`` entrypoint
-serves the drift report and the operations endpoints, the ``BatchEventHandler`` takes
-``prediction_logged`` in batches (one insert and one ack per batch), the
-``DeadLetteringEventHandler`` consumes ``training_completed``, and the :class:`Monitor`
-dependency runs the periodic drift check and relays the outbox.
+(the kit's, ``service_runtime.problems_nameko``: every error is problem+json, a bad
+``window`` the monolith's 422) serves the drift report and the operations endpoints, the
+``BatchEventHandler`` takes ``prediction_logged`` in batches (one insert and one ack per
+batch), the ``DeadLetteringEventHandler`` consumes ``training_completed``, and the
+:class:`Monitor` dependency runs the periodic drift check and relays the outbox.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from nameko.extensions import DependencyProvider
-from nameko.web.handlers import http as _http
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from contracts.events.models import PredictionLogged, TrainingCompleted
-from contracts.monitoring import (
-    DEFAULT_DRIFT_WINDOW,
-    MAX_DRIFT_WINDOW,
-    MIN_DRIFT_WINDOW,
-    Health,
-    Readiness,
-)
-from contracts.problems import PROBLEM_CONTENT_TYPE, FieldError, Problem, problem_type
+from contracts.monitoring import Health, Readiness, drift_window
 from eventbus.nameko_handler import batch_event_handler as _batch_event_handler
 from eventbus.nameko_handler import event_handler as _event_handler
 from extracted_services.monitoring.metrics import Metrics
 from extracted_services.monitoring.monitor import Monitor
 from extracted_services.monitoring.settings import Settings
 from extracted_services.monitoring.store import Database
+from service_runtime.problems_nameko import http
 
 SERVICE = "monitoring"
 _F = TypeVar("_F", bound=Callable[..., Any])
 # nameko is untyped: its decorators return the function they are given.
-http = cast(Callable[..., Callable[[_F], _F]], _http)
 event_handler = cast(Callable[..., Callable[[_F], _F]], _event_handler)
 batch_event_handler = cast(Callable[..., Callable[[_F], _F]], _batch_event_handler)
 
@@ -74,24 +66,8 @@ class MonitorProvider(DependencyProvider):  # type: ignore[misc]
         return self.monitor
 
 
-def _json(body: Any, status: int = 200, content_type: str = "application/json") -> Response:
-    return Response(body, status=status, content_type=content_type)
-
-
-def _window(raw: str | None) -> int | Problem:
-    if raw is None:
-        return DEFAULT_DRIFT_WINDOW
-    message = f"must be an integer from {MIN_DRIFT_WINDOW} to {MAX_DRIFT_WINDOW}"
-    well_formed = raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_DRIFT_WINDOW))
-    if not well_formed or not MIN_DRIFT_WINDOW <= int(raw) <= MAX_DRIFT_WINDOW:
-        return Problem(
-            type=problem_type("validation"),
-            title="Request validation failed",
-            status=422,
-            detail=f"window {message}, got {raw!r}",
-            errors=[FieldError(field="window", message=message)],
-        )
-    return int(raw)
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(body, status=status, content_type="application/json")
 
 
 class MonitoringService:
@@ -108,9 +84,7 @@ class MonitoringService:
 
     @http("GET", "/api/v1/monitoring/drift")
     def drift(self, request: Request) -> Response:
-        window = _window(request.args.get("window"))
-        if isinstance(window, Problem):
-            return _json(json.dumps(window.to_body()), 422, PROBLEM_CONTENT_TYPE)
+        window = drift_window(request.args.get("window"))  # a bad one: a 422 problem
         return _json(self.monitor.report(window).model_dump_json())
 
     @http("GET", "/healthz")

@@ -1,40 +1,32 @@
 """The monitoring service's one ``Settings``: ``MONITORING_*`` variables, plus the common
-names ``PORT``, ``DATABASE_URL`` and ``AMQP_URI`` (DESIGN section 7)."""
+names ``PORT``, ``DATABASE_URL``, ``AMQP_URI``, ``LOG_LEVEL`` and ``MLFLOW_TRACKING_URI``
+(``service_runtime.settings``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from contracts.monitoring import MAX_DRIFT_WINDOW, MIN_DRIFT_WINDOW, DriftThresholds
 from eventbus import DEFAULT_AMQP_URI
+from service_runtime.settings import ServiceSettings
 
 _DEFAULT_DB = Path("var") / "monitoring" / "monitoring.db"
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """Configuration of one monitoring worker."""
 
     model_config = SettingsConfigDict(env_prefix="MONITORING_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8104, validation_alias=AliasChoices("MONITORING_PORT", "PORT"))
-    database_url: str = Field(
-        default=f"sqlite:///{_DEFAULT_DB}",
-        validation_alias=AliasChoices("MONITORING_DATABASE_URL", "DATABASE_URL"),
-    )
-    amqp_uri: str = Field(
-        default=DEFAULT_AMQP_URI,
-        validation_alias=AliasChoices("MONITORING_AMQP_URI", "AMQP_URI"),
-    )
+    port: int = 8104
+    database_url: str = f"sqlite:///{_DEFAULT_DB}"
+    amqp_uri: str = DEFAULT_AMQP_URI
     #: Where a version's reference is read when no ``training_completed`` brought it (the
     #: champion exported from the monolith): its run's ``reference/`` artifacts. Unset: never.
-    mlflow_tracking_uri: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("MONITORING_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"),
-    )
+    mlflow_tracking_uri: str | None = None
     model_name: str = "risk-scorer"
     #: A version whose reference could not be read is tried again after this long.
     registry_retry_s: float = Field(default=60.0, ge=0)
@@ -56,7 +48,6 @@ class Settings(BaseSettings):
     #: Predictions kept (oldest deleted first).
     retention_rows: int = Field(default=MAX_DRIFT_WINDOW, ge=MAX_DRIFT_WINDOW)
     relay_interval_s: float = Field(default=0.5, gt=0)
-    log_level: str = "INFO"
 
     def thresholds(self) -> DriftThresholds:
         return DriftThresholds(

@@ -8,30 +8,16 @@ is stored once per model version (the last ``training_completed`` wins).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    DateTime,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    event,
-    select,
-)
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, select
+from sqlalchemy.orm import Session
 
 from eventbus import Outbox, ProcessedEvents, outbox_table, processed_events_table
+from service_runtime import database
+from service_runtime.database import insert_ignoring_conflicts
 
 metadata = MetaData()
 
@@ -65,42 +51,19 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-class Database:
-    """Engine, sessions and the schema of the monitoring store."""
+class Database(database.Database):
+    """The schema of the monitoring store, its outbox and its handled events, on the kit's
+    engine and sessions (``service_runtime.database``)."""
 
     def __init__(self, url: str) -> None:
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                url = "postgresql+psycopg://" + url[len(prefix) :]
-        self.is_sqlite = url.startswith("sqlite")
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        connect_args: dict[str, Any] = {"check_same_thread": False} if self.is_sqlite else {}
-        self.engine: Engine = create_engine(url, connect_args=connect_args)
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(url, metadata)
         self.outbox = Outbox(outbox_rows)
         self.processed = ProcessedEvents(processed, consumer="monitoring")
-
-    def create_schema(self) -> None:
-        metadata.create_all(self.engine)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
-
-    def dispose(self) -> None:
-        self.engine.dispose()
 
 
 def ignore_duplicates(session: Session, table: Table) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` for this session's database."""
-    insert_fn = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
-    return insert_fn(table).on_conflict_do_nothing()
+    return insert_ignoring_conflicts(table, session.get_bind().dialect.name)
 
 
 def stored_prediction_ids(session: Session, ids: Sequence[str]) -> set[str]:
@@ -111,10 +74,3 @@ def stored_prediction_ids(session: Session, ids: Sequence[str]) -> set[str]:
         query = select(predictions.c.prediction_id).where(predictions.c.prediction_id.in_(chunk))
         found.update(session.scalars(query))
     return found
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()

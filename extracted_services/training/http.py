@@ -1,22 +1,17 @@
-"""The HTTP side of the worker: request parsing and problem+json rendering for nameko's
-werkzeug-based ``@http`` entrypoints (the same bodies the monolith answers with)."""
+"""The HTTP side of the worker: request parsing and JSON answers for nameko's
+werkzeug-based ``@http`` entrypoints. Errors are answered by the kit's nameko installer
+(``service_runtime.problems_nameko``) with the bodies the monolith answers with."""
 
 from __future__ import annotations
 
-import functools
-import json
-import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from werkzeug.wrappers import Request, Response
 
-from contracts.payloads import PayloadError, parse_model
-from contracts.problems import PROBLEM_CONTENT_TYPE, Problem, problem_type
-from extracted_services.training.errors import InvalidRequest, TrainingError
+from contracts.payloads import parse_model
+from service_runtime.problems import require_json
 
-logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -29,49 +24,11 @@ def json_response(model: BaseModel, status: int = 200, **headers: str) -> Respon
     )
 
 
-def problem_response(problem: Problem) -> Response:
-    return Response(
-        json.dumps(problem.to_body()), status=problem.status, content_type=PROBLEM_CONTENT_TYPE
-    )
-
-
 def model_body(request: Request, model: type[M]) -> M:
-    """A JSON body validated against ``model``; an empty body means all defaults."""
+    """A JSON body validated against ``model``; an empty body means all defaults (a
+    refused body raises ``PayloadError``, which the installer answers as a 400/422)."""
     raw = request.get_data(cache=False)
     if not raw.strip():
         return model()
-    mimetype = request.mimetype or ""
-    if mimetype != "application/json" and not mimetype.endswith("+json"):
-        raise InvalidRequest(
-            f"send the body as application/json (got {mimetype or 'no content type'!r})",
-            status=415,
-            slug="unsupported-media-type",
-            title="Unsupported media type",
-        )
-    try:
-        return parse_model(model, raw)
-    except PayloadError as exc:
-        raise InvalidRequest.from_payload_error(exc) from exc
-
-
-def problems(fn: Callable[..., Response]) -> Callable[..., Response]:
-    """Render a ``TrainingError`` as its problem, anything else as a logged, opaque 500."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return fn(*args, **kwargs)
-        except TrainingError as exc:
-            return problem_response(exc.problem())
-        except Exception:  # noqa: BLE001 - logged here, never leaked to the client
-            logger.exception("%s failed", fn.__name__)
-            return problem_response(
-                Problem(
-                    type=problem_type("internal"),
-                    title="Internal error",
-                    status=500,
-                    detail="an unexpected error occurred; it has been logged",
-                )
-            )
-
-    return wrapper
+    require_json(request.mimetype)
+    return parse_model(model, raw)

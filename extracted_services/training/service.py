@@ -15,7 +15,6 @@ from typing import Any, TypeVar, cast
 
 import requests
 from nameko.extensions import DependencyProvider
-from nameko.web.handlers import http as _http
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
@@ -26,16 +25,16 @@ from contracts.registry import ModelList, TrainingRunRequest
 from eventbus.nameko_handler import batch_event_handler as _batch_event_handler
 from eventbus.nameko_handler import event_handler as _event_handler
 from extracted_services.training.errors import NotFound
-from extracted_services.training.http import json_response, model_body, problems
+from extracted_services.training.http import json_response, model_body
 from extracted_services.training.metrics import Metrics
 from extracted_services.training.registry import CHAMPION, Registry
 from extracted_services.training.runs import Trainer
 from extracted_services.training.settings import Settings
+from service_runtime.problems_nameko import http
 
 SERVICE = "training"
 _F = TypeVar("_F", bound=Callable[..., Any])
 # nameko is untyped: its decorators return the function they are given.
-http = cast(Callable[..., Callable[[_F], _F]], _http)
 event_handler = cast(Callable[..., Callable[[_F], _F]], _event_handler)
 batch_event_handler = cast(Callable[..., Callable[[_F], _F]], _batch_event_handler)
 API = "/api/v1/models"
@@ -96,7 +95,6 @@ class TrainingService:
 
     # -- public API ------------------------------------------------------------------------
     @http("POST", f"{API}/training-runs")
-    @problems
     def start_training_run(self, request: Request) -> Response:
         params = model_body(request, TrainingRunRequest)
         run = self.trainer.submit(params)
@@ -104,18 +102,15 @@ class TrainingService:
         return json_response(run, 202, Location=location)
 
     @http("GET", f"{API}/training-runs/<run_id>")
-    @problems
     def get_training_run(self, request: Request, run_id: str) -> Response:
         return json_response(self.trainer.get(run_id))
 
     @http("GET", API)
-    @problems
     def list_models(self, request: Request) -> Response:
         current, versions = self.trainer.registry.versions()
         return json_response(ModelList(current_version=current, models=versions))
 
     @http("GET", f"{API}/current")
-    @problems
     def current_model(self, request: Request) -> Response:
         current = self.trainer.registry.alias_version(CHAMPION)
         if current is None:
@@ -125,7 +120,6 @@ class TrainingService:
         return json_response(self.trainer.registry.get(current))
 
     @http("POST", f"{API}/<version>/promote")
-    @problems
     def promote(self, request: Request, version: str) -> Response:
         return json_response(self.trainer.promote(version))
 

@@ -1,37 +1,30 @@
 """The training service's one ``Settings``: ``TRAINING_*`` variables, plus the common names
-``PORT``, ``DATABASE_URL``, ``AMQP_URI`` and ``MLFLOW_TRACKING_URI`` (DESIGN section 7)."""
+``PORT``, ``DATABASE_URL``, ``AMQP_URI``, ``LOG_LEVEL`` and ``MLFLOW_TRACKING_URI``
+(``service_runtime.settings``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from eventbus import DEFAULT_AMQP_URI
+from service_runtime.settings import ServiceSettings
 
 _DEFAULT_DB = Path("var") / "training" / "training.db"
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """Configuration of one training worker."""
 
     model_config = SettingsConfigDict(env_prefix="TRAINING_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8103, validation_alias=AliasChoices("TRAINING_PORT", "PORT"))
-    database_url: str = Field(
-        default=f"sqlite:///{_DEFAULT_DB}",
-        validation_alias=AliasChoices("TRAINING_DATABASE_URL", "DATABASE_URL"),
-    )
-    amqp_uri: str = Field(
-        default=DEFAULT_AMQP_URI, validation_alias=AliasChoices("TRAINING_AMQP_URI", "AMQP_URI")
-    )
-    mlflow_tracking_uri: str = Field(
-        default="http://127.0.0.1:5500",
-        validation_alias=AliasChoices("TRAINING_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"),
-    )
+    port: int = 8103
+    database_url: str = f"sqlite:///{_DEFAULT_DB}"
+    amqp_uri: str = DEFAULT_AMQP_URI
+    mlflow_tracking_uri: str = "http://127.0.0.1:5500"
     model_name: str = "risk-scorer"
     experiment: str = "risk-scorer"
     #: ``auto``: a new version that beats the champion's ROC AUC by at least
@@ -71,4 +64,3 @@ class Settings(BaseSettings):
     job_nice: int = Field(default=19, ge=0, le=19)
     job_threads: int = Field(default=1, ge=1, le=64)
     relay_interval_s: float = Field(default=0.5, gt=0)
-    log_level: str = "INFO"

@@ -2,15 +2,14 @@
 handled events and the outbox of the events it publishes.
 
 SQLite by default (WAL, so a training job reads while the worker writes), PostgreSQL via
-``DATABASE_URL``. The schema is created at start-up.
+``DATABASE_URL``, both opened by ``service_runtime.database``. The schema is created at
+start-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -18,23 +17,21 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
-    Engine,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    create_engine,
-    event,
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from contracts.registry import TrainingRunRequest
 from contracts.transactions import Transaction
 from eventbus import Outbox, ProcessedEvents, outbox_table, processed_events_table
+from service_runtime import database
+from service_runtime.database import insert_ignoring_conflicts
 
 metadata = MetaData()
 
@@ -86,52 +83,18 @@ processed = processed_events_table(metadata)
 outbox_rows = outbox_table(metadata)
 
 
-def normalise_url(url: str) -> str:
-    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
 def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-class Database:
-    """Engine, sessions and the schema of one training store."""
+class Database(database.Database):
+    """The schema of one training store, its outbox and its handled events, on the kit's
+    engine and sessions."""
 
     def __init__(self, url: str) -> None:
-        url = normalise_url(url)
-        self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite and url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        connect_args: dict[str, Any] = {"check_same_thread": False} if self.is_sqlite else {}
-        self.engine: Engine = create_engine(url, connect_args=connect_args)
-        if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(url, metadata)
         self.outbox = Outbox(outbox_rows)
         self.processed = ProcessedEvents(processed, consumer="training")
-
-    def create_schema(self) -> None:
-        metadata.create_all(self.engine)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed on success, rolled back on any error."""
-        with self._sessions() as session, session.begin():
-            yield session
-
-    def dispose(self) -> None:
-        self.engine.dispose()
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
 
 
 def add_transactions(
@@ -171,8 +134,7 @@ def add_transactions(
     if fresh:
         # One executemany (compiled once); a concurrent insert of an id is ignored.
         dialect = session.get_bind().dialect.name
-        insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        session.execute(insert_fn(transactions).on_conflict_do_nothing(), fresh)
+        session.execute(insert_ignoring_conflicts(transactions, dialect), fresh)
     return len(fresh)
 
 

@@ -8,7 +8,7 @@ from flask import request
 from pydantic import BaseModel
 
 from contracts.payloads import ParsedTransactions, parse_model, parse_transactions
-from legacy_monolith.errors import InvalidRequest
+from service_runtime.problems import require_json
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -17,13 +17,7 @@ def _require_json(optional: bool = False) -> bytes | None:
     raw = request.get_data(cache=False)
     if optional and not raw.strip():
         return None
-    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
-        raise InvalidRequest(
-            f"send the body as application/json (got {request.mimetype or 'no content type'!r})",
-            status=415,
-            slug="unsupported-media-type",
-            title="Unsupported media type",
-        )
+    require_json(request.mimetype)
     return raw
 
 

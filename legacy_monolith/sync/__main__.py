@@ -7,14 +7,14 @@ import signal
 import threading
 from types import FrameType
 
-from legacy_monolith.observability import configure_logging
 from legacy_monolith.sync.service import LegacySync
 from legacy_monolith.sync.settings import SyncSettings
+from service_runtime.logging import configure_logging
 
 
 def main() -> None:
     settings = SyncSettings()
-    configure_logging(settings.log_json, settings.log_level)
+    configure_logging(settings.log_level, "legacy-sync", json_lines=settings.log_json)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:

@@ -189,7 +189,8 @@ class AuditBackfill:
                 result = connection.execute(
                     insert(prediction_audit)
                     .values(rows)
-                    .on_conflict_do_nothing(index_elements=["prediction_id"])
+                    .on_conflict_do_nothing(index_elements=["prediction_id"]),
+                    execution_options={"preserve_rowcount": True},  # else -1 on PostgreSQL
                 )
                 inserted = int(getattr(result, "rowcount", 0) or 0)
                 now = datetime.now(UTC)

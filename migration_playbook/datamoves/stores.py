@@ -1,28 +1,23 @@
-"""Opening a store the kit does not own, from the database URL its topology gives."""
+"""Opening a store the kit does not own, from the database URL its topology gives.
+
+The engine is the deployables' own (``service_runtime.database``): the same driver, the same
+SQLite settings (a writer waits for the owner's lock instead of failing), the same
+pre-ping on PostgreSQL, so a data move meets a store as its owner does.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
-
-def normalise_url(url: str) -> str:
-    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+from service_runtime.database import create_engine
 
 
 def open_engine(url: str) -> Engine:
-    """An engine on a store another process owns and may be writing to right now: on
-    SQLite it waits for that writer's lock (up to 30 s) instead of failing at once."""
-    url = normalise_url(url)
-    if url.startswith("sqlite"):
-        return create_engine(url, connect_args={"timeout": 30})
-    return create_engine(url, pool_pre_ping=True)
+    """An engine on a store another process owns and may be writing to right now."""
+    return create_engine(url)
 
 
 @contextmanager

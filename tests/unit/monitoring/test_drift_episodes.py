@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -109,18 +110,28 @@ def test_a_new_model_version_has_its_own_episodes() -> None:
 # -- the Monitor on its own SQLite database (no broker: its relay is not started) ----------
 
 
-@pytest.fixture
-def monitor(tmp_path: Path) -> Iterator[Monitor]:
+@contextmanager
+def monitor_on(database_url: str) -> Iterator[Monitor]:
+    """A Monitor on a fresh store at ``database_url`` (also run on PostgreSQL, by
+    ``tests/integration/monitoring/test_monitoring_store.py``)."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'monitoring.db'}",
+        database_url=database_url,
         detect_window=300,
         min_samples=50,
         settle_checks=2,
     )
     db = Database(settings.database_url)
     db.create_schema()
-    yield Monitor(settings, db)
-    db.dispose()
+    try:
+        yield Monitor(settings, db)
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def monitor(tmp_path: Path) -> Iterator[Monitor]:
+    with monitor_on(f"sqlite:///{tmp_path / 'monitoring.db'}") as monitor:
+        yield monitor
 
 
 def _logged(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -123,10 +124,12 @@ class FakeJobs:
         )
 
 
-@pytest.fixture
-def parts(tmp_path: Path) -> Iterator[tuple[Trainer, FakeRegistry, FakeJobs]]:
+@contextmanager
+def trainer_on(database_url: str) -> Iterator[tuple[Trainer, FakeRegistry, FakeJobs]]:
+    """A Trainer on a fresh store at ``database_url`` (also run on PostgreSQL, by
+    ``tests/integration/training/test_training_store.py``)."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'training.db'}",
+        database_url=database_url,
         min_rows=100,
         promotion_margin=0.01,
         retrain_cooldown_s=3600,
@@ -136,8 +139,16 @@ def parts(tmp_path: Path) -> Iterator[tuple[Trainer, FakeRegistry, FakeJobs]]:
     registry = FakeRegistry()
     jobs = FakeJobs(registry)
     trainer = Trainer(settings, db, registry, job_runner=jobs)  # type: ignore[arg-type]
-    yield trainer, registry, jobs
-    db.dispose()
+    try:
+        yield trainer, registry, jobs
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def parts(tmp_path: Path) -> Iterator[tuple[Trainer, FakeRegistry, FakeJobs]]:
+    with trainer_on(f"sqlite:///{tmp_path / 'training.db'}") as trainer:
+        yield trainer
 
 
 def _ingest(trainer: Trainer, n: int = 300, seed: int = 1) -> TransactionsIngested:

@@ -1,14 +1,8 @@
-"""Prometheus metrics and JSON logs (with the request's trace id) for ingestion."""
+"""Prometheus metrics for ingestion (its JSON logs are ``service_runtime.logging``'s)."""
 
 from __future__ import annotations
 
-import json
-import logging
-from contextvars import ContextVar
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
-trace_id_var: ContextVar[str] = ContextVar("trace_id", default="")
 
 
 class Metrics:
@@ -56,38 +50,3 @@ class Metrics:
         self.published.inc(count)
         for age in ages:
             self.publish_latency.observe(age)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with the trace id of the current request."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if trace_id := trace_id_var.get():
-            entry["trace_id"] = trace_id
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def configure_logging(json_lines: bool, level: str) -> None:
-    root = logging.getLogger()
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s")
-    )
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-
-
-def trace_id_of(traceparent: str | None) -> str:
-    if traceparent:
-        parts = traceparent.split("-")
-        if len(parts) == 4 and len(parts[1]) == 32:
-            return parts[1]
-    return ""
