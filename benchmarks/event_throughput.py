@@ -490,7 +490,7 @@ def publishing_and_end_to_end(args: argparse.Namespace) -> None:
     with vhost() as uri, tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
         folder = Path(tmp)
         # Three interleaved repetitions, medians reported: the machine is shared and
-        # throughput drifts between runs (STACK.md).
+        # throughput drifts between runs (the machine's virtual cores change speed).
         runs: dict[str, list[float]] = {"base": [], "pipe": [], "relay": [], "batch": []}
         batch_events = events(max(n // 10, 50), 100, "b")
         for rep in range(args.repeats):

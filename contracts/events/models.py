@@ -1,4 +1,4 @@
-"""The events of DESIGN section 4: one model per event type, on the common envelope.
+"""The kit's events: one model per event type, on the common envelope.
 
 Payloads reuse the public API's models (``Transaction``, ``PredictionRecord``,
 ``ModelMetrics``, ``FeatureDrift``) so that an event and an API response never disagree

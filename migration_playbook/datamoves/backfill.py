@@ -1,7 +1,7 @@
 """Backfill: copy the monolith's prediction audit into the inference service's database.
 
 After ``/predictions`` moves, a decision the monolith made must still be readable by its
-id (DESIGN section 3: backfill, not a dangling 404). The copy is
+id (backfilled, not a dangling 404). The copy is
 
 - **idempotent**: rows are inserted only when their ``prediction_id`` is missing, so a
   re-run (or rows the service already has) changes nothing;

@@ -191,7 +191,7 @@ class PreStep(_Strict):
 
 
 class Phase(_Strict):
-    """One phase of the migration (DESIGN section 6)."""
+    """One phase of the migration: its processes, pre-steps, route table, steps and gates."""
 
     phase: int = Field(ge=0, le=99)
     name: str
