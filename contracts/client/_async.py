@@ -10,7 +10,7 @@ from typing import Self, TypeVar
 
 import httpx
 
-from contracts.client import _operations as ops
+from contracts.client import operations as ops
 from contracts.client._sync import DEFAULT_TIMEOUT, FINISHED
 from contracts.client.errors import TransportError
 from contracts.monitoring import DriftReport, Health, Readiness
@@ -57,7 +57,8 @@ class AsyncApiClient:
         if self._owns:
             await self._http.aclose()
 
-    async def _send(self, call: ops.Call[T]) -> T:
+    async def send(self, call: ops.Call[T]) -> T:
+        """Send one prepared call (``contracts.client.operations``) and read its answer."""
         try:
             response = await self._http.send(call.build(self._http))
         except httpx.TransportError as exc:
@@ -66,27 +67,27 @@ class AsyncApiClient:
 
     async def ingest(self, transactions: Transaction | Sequence[Transaction]) -> IngestReceipt:
         """Store one transaction or a batch (idempotent on ``transaction_id``)."""
-        return await self._send(ops.ingest(transactions))
+        return await self.send(ops.ingest(transactions))
 
     async def score(self, transaction: Transaction) -> Prediction:
         """Score one transaction."""
-        return await self._send(ops.score(transaction))
+        return await self.send(ops.score(transaction))
 
     async def score_batch(self, transactions: Sequence[Transaction]) -> PredictionBatch:
         """Score a batch; predictions come back in request order."""
-        return await self._send(ops.score_batch(transactions))
+        return await self.send(ops.score_batch(transactions))
 
     async def get_prediction(self, prediction_id: str) -> PredictionRecord:
         """The audit record of one decision."""
-        return await self._send(ops.get_prediction(prediction_id))
+        return await self.send(ops.get_prediction(prediction_id))
 
     async def start_training_run(self, request: TrainingRunRequest | None = None) -> TrainingRun:
         """Queue a training run (``None``: the provider's defaults)."""
-        return await self._send(ops.start_training_run(request))
+        return await self.send(ops.start_training_run(request))
 
     async def get_training_run(self, run_id: str) -> TrainingRun:
         """One run's status and metrics."""
-        return await self._send(ops.get_training_run(run_id))
+        return await self.send(ops.get_training_run(run_id))
 
     async def wait_for_training_run(
         self, run_id: str, *, timeout: float = 120.0, interval: float = 0.25
@@ -103,28 +104,28 @@ class AsyncApiClient:
 
     async def list_models(self) -> ModelList:
         """Every model version and which one serves."""
-        return await self._send(ops.list_models())
+        return await self.send(ops.list_models())
 
     async def current_model(self) -> ModelVersion:
         """The serving version (``NotFound`` when none serves)."""
-        return await self._send(ops.current_model())
+        return await self.send(ops.current_model())
 
     async def promote_model(self, version: str) -> ModelVersion:
         """Serve ``version`` from now on (also how to roll back)."""
-        return await self._send(ops.promote_model(version))
+        return await self.send(ops.promote_model(version))
 
     async def drift_report(self, window: int | None = None) -> DriftReport:
         """Drift of the latest ``window`` predictions against the reference."""
-        return await self._send(ops.drift_report(window))
+        return await self.send(ops.drift_report(window))
 
     async def health(self) -> Health:
         """Liveness."""
-        return await self._send(ops.health())
+        return await self.send(ops.health())
 
     async def readiness(self) -> Readiness:
         """Readiness; a 503 is returned as a ``not_ready`` result, not raised."""
-        return await self._send(ops.readiness())
+        return await self.send(ops.readiness())
 
     async def metrics(self) -> str:
         """The Prometheus text exposition."""
-        return await self._send(ops.metrics())
+        return await self.send(ops.metrics())

@@ -9,7 +9,7 @@ from typing import Self, TypeVar
 
 import httpx
 
-from contracts.client import _operations as ops
+from contracts.client import operations as ops
 from contracts.client.errors import TransportError
 from contracts.monitoring import DriftReport, Health, Readiness
 from contracts.predictions import Prediction, PredictionBatch, PredictionRecord
@@ -57,7 +57,10 @@ class ApiClient:
         if self._owns:
             self._http.close()
 
-    def _send(self, call: ops.Call[T]) -> T:
+    def send(self, call: ops.Call[T]) -> T:
+        """Send one prepared call (``contracts.client.operations``) and read its answer;
+        every method below is one of these. Tools that must send a body of their own (a
+        foreign consumer's, in the contract tests) build a ``Call`` and send it here."""
         try:
             response = self._http.send(call.build(self._http))
         except httpx.TransportError as exc:
@@ -66,27 +69,27 @@ class ApiClient:
 
     def ingest(self, transactions: Transaction | Sequence[Transaction]) -> IngestReceipt:
         """Store one transaction or a batch (idempotent on ``transaction_id``)."""
-        return self._send(ops.ingest(transactions))
+        return self.send(ops.ingest(transactions))
 
     def score(self, transaction: Transaction) -> Prediction:
         """Score one transaction."""
-        return self._send(ops.score(transaction))
+        return self.send(ops.score(transaction))
 
     def score_batch(self, transactions: Sequence[Transaction]) -> PredictionBatch:
         """Score a batch; predictions come back in request order."""
-        return self._send(ops.score_batch(transactions))
+        return self.send(ops.score_batch(transactions))
 
     def get_prediction(self, prediction_id: str) -> PredictionRecord:
         """The audit record of one decision."""
-        return self._send(ops.get_prediction(prediction_id))
+        return self.send(ops.get_prediction(prediction_id))
 
     def start_training_run(self, request: TrainingRunRequest | None = None) -> TrainingRun:
         """Queue a training run (``None``: the provider's defaults)."""
-        return self._send(ops.start_training_run(request))
+        return self.send(ops.start_training_run(request))
 
     def get_training_run(self, run_id: str) -> TrainingRun:
         """One run's status and metrics."""
-        return self._send(ops.get_training_run(run_id))
+        return self.send(ops.get_training_run(run_id))
 
     def wait_for_training_run(
         self, run_id: str, *, timeout: float = 120.0, interval: float = 0.25
@@ -103,28 +106,28 @@ class ApiClient:
 
     def list_models(self) -> ModelList:
         """Every model version and which one serves."""
-        return self._send(ops.list_models())
+        return self.send(ops.list_models())
 
     def current_model(self) -> ModelVersion:
         """The serving version (``NotFound`` when none serves)."""
-        return self._send(ops.current_model())
+        return self.send(ops.current_model())
 
     def promote_model(self, version: str) -> ModelVersion:
         """Serve ``version`` from now on (also how to roll back)."""
-        return self._send(ops.promote_model(version))
+        return self.send(ops.promote_model(version))
 
     def drift_report(self, window: int | None = None) -> DriftReport:
         """Drift of the latest ``window`` predictions against the reference."""
-        return self._send(ops.drift_report(window))
+        return self.send(ops.drift_report(window))
 
     def health(self) -> Health:
         """Liveness."""
-        return self._send(ops.health())
+        return self.send(ops.health())
 
     def readiness(self) -> Readiness:
         """Readiness; a 503 is returned as a ``not_ready`` result, not raised."""
-        return self._send(ops.readiness())
+        return self.send(ops.readiness())
 
     def metrics(self) -> str:
         """The Prometheus text exposition."""
-        return self._send(ops.metrics())
+        return self.send(ops.metrics())

@@ -110,7 +110,7 @@ class InferenceMessaging:
         self.consumer = AsyncConsumer(
             settings.amqp_uri,
             topology.instance_queue(CONSUMER, ModelPromoted.type_name(), instance),
-            self._on_model_promoted,
+            self.on_model_promoted,
             policy=RetryPolicy(max_retries=5, delay_s=2.0),
             prefetch=1,
             topology=topology,
@@ -122,7 +122,7 @@ class InferenceMessaging:
         self.proposals = AsyncConsumer(
             settings.amqp_uri,
             topology.instance_queue(CONSUMER, ChallengerProposed.type_name(), instance),
-            self._on_challenger_proposed,
+            self.on_challenger_proposed,
             policy=RetryPolicy(max_retries=2, delay_s=2.0),
             prefetch=1,
             topology=topology,
@@ -188,7 +188,7 @@ class InferenceMessaging:
         self.relay.hand_over([message])
 
     # -- consuming ------------------------------------------------------------------------
-    async def _on_challenger_proposed(self, delivery: Delivery) -> None:
+    async def on_challenger_proposed(self, delivery: Delivery) -> None:
         event = delivery.event
         if not isinstance(event, ChallengerProposed):
             raise TypeError(f"expected challenger_proposed, got {event.event_type}")
@@ -230,7 +230,7 @@ class InferenceMessaging:
         if connects > 1:
             await self.runtime.promote(self.runtime.settings.model_uri)
 
-    async def _on_model_promoted(self, delivery: Delivery) -> None:
+    async def on_model_promoted(self, delivery: Delivery) -> None:
         event = delivery.event
         if not isinstance(event, ModelPromoted):
             raise TypeError(f"expected model_promoted, got {event.event_type}")

@@ -150,12 +150,12 @@ def test_interaction_ingest_invalid(pact: Pact) -> None:
         # The client validates its own inputs, so send the raw body the way a foreign
         # consumer would; the error must still come back typed.
         with pytest.raises(ValidationFailed) as caught:
-            client._send(_raw_ingest(body))  # noqa: SLF001
+            client.send(_raw_ingest(body))
     assert caught.value.errors and caught.value.status == 422
 
 
 def _raw_ingest(body: dict[str, Any]) -> Any:
-    from contracts.client import _operations as ops
+    from contracts.client import operations as ops
 
     call = ops.ingest(_tx("placeholder"))
     return ops.Call(call.method, call.path, call.decode, call.success, body, has_body=True)
@@ -336,16 +336,12 @@ def test_interaction_start_training_run_invalid(pact: Pact) -> None:
     with _serve(pact) as srv, ApiClient(str(srv.url)) as client:
         # TrainingRunRequest refuses epochs=0 itself; send what a careless consumer would.
         with pytest.raises(ValidationFailed) as caught:
-            client._send(
-                _raw_training(  # noqa: SLF001
-                    {"epochs": 0}
-                )
-            )
+            client.send(_raw_training({"epochs": 0}))
     assert caught.value.errors
 
 
 def _raw_training(body: dict[str, Any]) -> Any:
-    from contracts.client import _operations as ops
+    from contracts.client import operations as ops
 
     call = ops.start_training_run(None)
     return ops.Call(call.method, call.path, call.decode, call.success, body, has_body=True)

@@ -2,7 +2,7 @@
 (``migration_playbook.gates.message_pacts``), written to ``contracts/pacts``:
 
 - consumer of ``model_promoted`` (from training): the pact's message goes to the service's
-  real handler (``InferenceMessaging._on_model_promoted``), which must swap the served
+  real handler (``InferenceMessaging.on_model_promoted``), which must swap the served
   model and record the ``event_id``; training's builder verifies against this file.
 - producer of ``prediction_logged`` (for monitoring): the monitoring service is not built
   yet, so its expectation is recorded here with a handler that checks what a drift window
@@ -105,7 +105,7 @@ def test_inference_consumes_the_model_promoted_it_expects(tmp_path: Path) -> Non
 
     def handle(event: Event, headers: Mapping[str, str]) -> None:
         delivery = Delivery(event=event, route=route_for("model_promoted"), headers=headers)
-        asyncio.run(messaging._on_model_promoted(delivery))
+        asyncio.run(messaging.on_model_promoted(delivery))
         handled.append(event.event_id)
 
     example = ModelPromoted(
@@ -231,7 +231,7 @@ def test_inference_consumes_the_challenger_proposed_it_expects(tmp_path: Path) -
 
     def handle(event: Event, headers: Mapping[str, str]) -> None:
         delivery = Delivery(event=event, route=route_for("challenger_proposed"), headers=headers)
-        asyncio.run(messaging._on_challenger_proposed(delivery))
+        asyncio.run(messaging.on_challenger_proposed(delivery))
 
     example = ChallengerProposed(
         event_id=EVENT_ID,

@@ -191,7 +191,8 @@ def test_ingestion_is_idempotent_per_event_and_per_transaction(parts: Any) -> No
     assert trainer.ingest(overlapping) == 0  # new event, ids already stored
     with trainer.db.session() as session:
         assert count_transactions(session) == 150
-    assert trainer.metrics.transactions._value.get() == 150
+    stored = trainer.metrics.registry.get_sample_value("training_transactions_stored_total")
+    assert stored == 150
     late = TrainingRunRequest(since=datetime(2030, 1, 1, tzinfo=UTC))
     with pytest.raises(NotEnoughData, match="0 are stored"):
         trainer.submit(late, "api")  # nothing in that window
