@@ -24,6 +24,14 @@ def demo(
     workdir: Annotated[
         Path | None, typer.Option(help="Folder for databases and logs (default var/kit).")
     ] = None,
+    postgres: Annotated[
+        bool,
+        typer.Option(
+            "--postgres",
+            help="Every service store in a fresh database of the kit's PostgreSQL "
+            "(make services creates its role) instead of SQLite files.",
+        ),
+    ] = False,
 ) -> None:
     """The whole migration, phase by phase, with a rehearsed rollback and the HTML report."""
     try:
@@ -31,7 +39,7 @@ def demo(
             run_demo(DemoOptions(workdir=workdir or Path("var/demo")))
             return
         settings = KitSettings() if workdir is None else KitSettings(workdir=workdir)
-        result = run_migration_demo(settings)
+        result = run_migration_demo(settings, postgres=postgres)
     except (ProcessFailed, RuntimeError) as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from exc

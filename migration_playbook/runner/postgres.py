@@ -13,7 +13,9 @@ of rotating each other's.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 KIT_URL_VARIABLE = "KIT_POSTGRES_URL"
 TEST_URL_VARIABLE = "TEST_POSTGRES_URL"
@@ -53,3 +55,29 @@ def kit_postgres_url() -> str | None:
     if from_env:
         return from_env
     return read_credentials().get(KIT_URL_VARIABLE) or None
+
+
+def _libpq(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+def fresh_databases(base_url: str, names: Iterable[str], prefix: str) -> dict[str, str]:
+    """Recreate one empty database per name (``<prefix>_<name>``) on the server of
+    ``base_url`` (its role needs CREATEDB, as the kit's own has); name -> URL.
+
+    Whatever an earlier run left there is dropped first, connections and all.
+    """
+    import psycopg
+
+    parts = urlsplit(_libpq(base_url))
+    urls = {}
+    with psycopg.connect(_libpq(base_url), autocommit=True, connect_timeout=5) as admin:
+        for name in names:
+            database = f"{prefix}_{name.replace('-', '_')}"
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{database}"')
+            urls[name] = urlunsplit(parts._replace(path=f"/{database}"))
+    return urls

@@ -17,13 +17,17 @@ from pathlib import Path
 from rich.console import Console
 
 from migration_playbook.context import KitContext
+from migration_playbook.datamoves.stores import redact
 from migration_playbook.gates.result import Outcome
 from migration_playbook.orchestration.engine import Engine
 from migration_playbook.orchestration.reports import PhaseReport
 from migration_playbook.phases.loader import load_phase, phase_files
 from migration_playbook.report import build_report
 from migration_playbook.runner.broker import broker_problem, fresh_vhost
+from migration_playbook.runner.postgres import fresh_databases, kit_postgres_url
 from migration_playbook.settings import KitSettings
+from migration_playbook.topology import Topology
+from migration_playbook.topology.edit import dump_topology, with_changes
 
 DEMO_VHOST = "ai-migration-kit-demo"
 _COLOURS = {"pass": "green", "fail": "red", "insufficient-data": "yellow"}
@@ -55,10 +59,35 @@ def _printer(console: Console) -> Callable[[str, str], None]:
     return on_event
 
 
+def _on_postgres(settings: KitSettings, topology: Topology, console: Console) -> Topology:
+    """The topology with every service store in a fresh database of the kit's PostgreSQL
+    (MLflow's registry stays a SQLite file in the workdir)."""
+    base = kit_postgres_url()
+    if base is None:
+        raise RuntimeError(
+            "no PostgreSQL for the demo: run `make services` (it creates the kit's role and "
+            "writes its URL to the credentials file), or set KIT_POSTGRES_URL"
+        )
+    stores = [name for name in topology.stores if name != "mlflow"]
+    urls = fresh_databases(base, stores, "aikit_demo")
+    console.print(
+        f"stores on PostgreSQL: {', '.join(f'{n} ({redact(u)})' for n, u in urls.items())}"
+    )
+    return with_changes(topology, stores=urls)
+
+
 def run_migration_demo(
-    settings: KitSettings, console: Console | None = None, *, fault_phase: int = 1
+    settings: KitSettings,
+    console: Console | None = None,
+    *,
+    fault_phase: int = 1,
+    postgres: bool = False,
 ) -> MigrationDemoResult:
-    """Walk every phase file in order; stop at the first phase that does not pass."""
+    """Walk every phase file in order; stop at the first phase that does not pass.
+
+    ``postgres``: every service store in a fresh database of the kit's own PostgreSQL
+    (``make services`` creates its role) instead of SQLite files.
+    """
     console = console or Console()
     topology = settings.topology()
     problem = broker_problem(settings.broker_uri(topology))
@@ -69,6 +98,10 @@ def run_migration_demo(
             shutil.rmtree(folder)
     vhost = fresh_vhost(settings.broker_uri(topology), DEMO_VHOST)
     settings = settings.model_copy(update={"amqp_uri": vhost})
+    if postgres:
+        topology = _on_postgres(settings, topology, console)
+        topology_file = dump_topology(topology, settings.workdir / "topology.yaml")
+        settings = settings.model_copy(update={"topology_file": topology_file})
     ctx = KitContext.create(settings, topology=topology)
     engine = Engine(ctx)
     on_event = _printer(console)
