@@ -54,9 +54,11 @@ trap 'exit 130' INT TERM
 # --- tools ------------------------------------------------------------------------------
 missing=()
 for tool in podman runc debootstrap nft; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+# podman's --init runs catatonit, a package of its own that podman only recommends
+[ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
 if [ ${#missing[@]} -gt 0 ]; then
-  log "installing podman runc debootstrap nftables"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap nftables \
+  log "installing podman runc debootstrap nftables catatonit"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap nftables catatonit \
     >"$out/apt-host.log" 2>&1 || { echo "could not install the tools; see $out/apt-host.log" >&2; exit 2; }
 fi
 nft_tables >"$work/nft-before.txt"
