@@ -127,7 +127,8 @@ def test_an_unmarked_block_and_a_reasonless_skip_are_problems() -> None:
 
 def test_shown_output_under_a_skipped_block_is_a_problem() -> None:
     text = "<!-- not-runnable: x -->\n```bash not-runnable\nls\n```\n\n```text output\na\n```\n"
-    assert problems(parse(Path("p.md"), text)) == ["p.md:2: shown output under a block no test runs"]
+    found = problems(parse(Path("p.md"), text))
+    assert found == ["p.md:2: shown output under a block no test runs"]
 
 
 def test_an_unclosed_fence_is_an_error() -> None:
