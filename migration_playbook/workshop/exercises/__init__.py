@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from migration_playbook.workshop.exercises import canary_split, operator_revert, proxy_in_front
+from migration_playbook.workshop.exercises import (
+    canary_split,
+    dead_letter,
+    operator_revert,
+    proxy_in_front,
+)
 from migration_playbook.workshop.model import Exercise
 
 EXERCISES: tuple[Exercise, ...] = (
     proxy_in_front.EXERCISE,
     canary_split.EXERCISE,
     operator_revert.EXERCISE,
+    dead_letter.EXERCISE,
 )
 
 

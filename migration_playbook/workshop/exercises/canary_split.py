@@ -2,7 +2,7 @@
 
 The grader reads the live table (mode, upstreams, weight, sticky key), then sends its own
 predictions through the proxy for many accounts, twice each, and tells from each answer's
-``model_version`` which side served it: the share of accounts on the candidate must be
+the monolith's audit log which side served it: the share of accounts on the candidate must be
 close to 20 % and no account may see both sides.
 """
 
@@ -50,11 +50,20 @@ def _payload(tx: Any) -> dict[str, Any]:
     return body
 
 
-def _version_of(http: httpx.Client, url: str, tx: Any, headers: dict[str, str]) -> str | None:
-    response = http.post(f"{url}/api/v1/predictions", json=_payload(tx), headers=headers)
+def _side(http: httpx.Client, ctx: KitContext, tx: Any, account: str) -> str | None:
+    """Which side answered one prediction through the proxy: the monolith keeps an audit
+    record of every decision it makes, the inference service keeps its own; None when the
+    prediction failed."""
+    response = http.post(
+        f"{ctx.url('proxy')}/api/v1/predictions",
+        json=_payload(tx),
+        headers={**ctx.auth_headers, "X-Account-Id": account},
+    )
     if response.status_code != 200:
         return None
-    return str(response.json().get("model_version"))
+    prediction_id = response.json()["prediction_id"]
+    audit = http.get(f"{ctx.url('monolith')}/api/v1/predictions/{prediction_id}")
+    return "primary" if audit.status_code == 200 else "candidate"
 
 
 def _live_route(ctx: KitContext, verdict: Verdict) -> dict[str, Any] | None:
@@ -106,7 +115,7 @@ def _live_route(ctx: KitContext, verdict: Verdict) -> dict[str, Any] | None:
         )
     sticky = route.get("sticky_key")
     verdict.expect(
-        sticky == STICKY_KEY,
+        str(sticky).lower() == STICKY_KEY.lower(),  # header names are case-insensitive
         f"it is sticky by the account ({sticky})",
         f"its sticky_key is {sticky}: without {STICKY_KEY} one account's requests are split "
         "at random between the two models",
@@ -117,26 +126,16 @@ def _live_route(ctx: KitContext, verdict: Verdict) -> dict[str, Any] | None:
 def _split(ctx: KitContext, verdict: Verdict) -> None:
     """Send two predictions per account and judge the share and the stickiness."""
     generator = TransactionGenerator(seed=2020, id_prefix="workshop-2")
-    auth = ctx.auth_headers
+    sides: dict[str, set[str]] = defaultdict(set)
+    failed = 0
     with httpx.Client(timeout=30.0) as http:
-        probe = generator.generate(1)[0]
-        monolith = _version_of(http, ctx.url("monolith"), probe, auth)
-        candidate = _version_of(http, ctx.url("inference"), probe, auth)
-        if monolith is None or candidate is None or monolith == candidate:
-            verdict.missing(
-                f"cannot tell the sides apart (monolith serves model {monolith}, the "
-                f"inference service {candidate}): is each of them up and ready?"
-            )
-            return
-        sides: dict[str, set[str]] = defaultdict(set)
-        failed = 0
         for index, tx in enumerate(generator.generate(ACCOUNTS * 2)):
             account = f"ws2-account-{index % ACCOUNTS:04d}"
-            version = _version_of(http, ctx.url("proxy"), tx, {**auth, "X-Account-Id": account})
-            if version is None:
+            side = _side(http, ctx, tx, account)
+            if side is None:
                 failed += 1
-                continue
-            sides[account].add("candidate" if version == candidate else "primary")
+            else:
+                sides[account].add(side)
     verdict.expect(
         failed == 0,
         f"all {ACCOUNTS * 2} predictions through the proxy answered 200",

@@ -59,7 +59,7 @@ def _fails_then_passes(ctx: KitContext, number: int) -> Verdict:
 
 
 def test_every_exercise_is_tested_here() -> None:
-    assert [e.number for e in EXERCISES] == [1, 2, 3]
+    assert [e.number for e in EXERCISES] == [1, 2, 3, 4]
 
 
 def test_exercise_1_proxy_in_front(workshop_stack: KitContext) -> None:
@@ -81,3 +81,9 @@ def test_exercise_3_operator_revert(workshop_stack: KitContext) -> None:
     before = _fails_then_passes(workshop_stack, 3)
     text = " ".join(_missing(before))
     assert "refused a table" in text and "not reverted" in text
+
+
+def test_exercise_4_dead_letter_replay(workshop_stack: KitContext) -> None:
+    before = _fails_then_passes(workshop_stack, 4)
+    text = " ".join(_missing(before))
+    assert "missing in the monolith" in text and "parked in dead-letter queues" in text
