@@ -18,13 +18,13 @@ import pika
 
 from contracts.client import ApiClient
 from datagen import TransactionGenerator
-from eventbus import ConsumerQueue, Management, RetryPolicy, build_topology, on_failure, replay
+from eventbus import ConsumerQueue, RetryPolicy, build_topology, on_failure, replay
 from eventbus.publisher_sync import connection_parameters, publish_on
 from eventbus.wire import redirected
 from migration_playbook.context import KitContext
 from migration_playbook.gates.reconciliation import ingestion_gate
 from migration_playbook.phases.models import ReconciliationGate, RoutePatch
-from migration_playbook.workshop import files, live
+from migration_playbook.workshop import live
 from migration_playbook.workshop.model import Audience, Exercise, Verdict
 
 NUMBER = 4
@@ -38,12 +38,17 @@ def _queue() -> ConsumerQueue:
 
 
 def _wait_for_messages(ctx: KitContext, queue: str, count: int, timeout_s: float = 30.0) -> None:
-    management = Management.from_amqp_uri(ctx.amqp_uri)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if int(management.queue(queue).get("messages", 0)) >= count:
-            return
-        time.sleep(0.5)
+    """Until ``queue`` holds ``count`` messages (the outbox relay publishes them shortly)."""
+    connection = pika.BlockingConnection(connection_parameters(ctx.amqp_uri, "workshop-4"))
+    try:
+        channel = connection.channel()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if channel.queue_declare(queue, passive=True).method.message_count >= count:
+                return
+            time.sleep(0.3)
+    finally:
+        connection.close()
     raise RuntimeError(f"the events of the planted transactions did not reach {queue}")
 
 
@@ -95,7 +100,6 @@ def start(ctx: KitContext) -> str:
     _wait_for_messages(ctx, cq.name, PLANTED)
     parked = _park_all(ctx, cq)
     live.phase_up(ctx, 2)  # the legacy sync runs again; the parked events stay parked
-    files.save_baseline(ctx, NUMBER, {"parked": parked})
     return (
         f"{up}\ningestion is cut over to the ingestion service; {len(parked)} events "
         f"failed their last retry in the legacy sync while the monolith's database was "
@@ -106,7 +110,7 @@ def start(ctx: KitContext) -> str:
 def check(ctx: KitContext) -> Verdict:
     verdict = Verdict()
     gate = ingestion_gate(
-        ReconciliationGate(kind="reconciliation", check="ingestion", settle_s=5),
+        ReconciliationGate(kind="reconciliation", check="ingestion", settle_s=15),
         ctx.store_url("ingestion"),
         ctx.store_url("monolith"),
         ctx.amqp_uri,
