@@ -61,6 +61,11 @@ def _register_groups() -> None:
 
     app.command("report")(report.report_command)
 
+    from migration_playbook.cli import doctor, workshop
+
+    app.command("doctor")(doctor.doctor_command)
+    app.add_typer(workshop.app, name="workshop")
+
 
 _register_groups()
 
