@@ -20,19 +20,43 @@ if ! command -v rabbitmq-server >/dev/null 2>&1; then
   log "installing rabbitmq-server"
   apt_install rabbitmq-server
 fi
-if ! rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
-  log "starting RabbitMQ (rabbitmq-server -detached)"
-  as_root rabbitmq-server -detached >/dev/null 2>&1 || true
-  for _ in $(seq 1 60); do
-    rabbitmq-diagnostics -q ping >/dev/null 2>&1 && break
-    sleep 1
-  done
-  rabbitmq-diagnostics -q ping >/dev/null 2>&1 || { echo "RabbitMQ did not start; see /var/log/rabbitmq" >&2; exit 1; }
+rabbit_running() { as_root rabbitmq-diagnostics -q check_running >/dev/null 2>&1; }
+wait_rabbit() {
+  for _ in $(seq 1 90); do rabbit_running && return 0; sleep 1; done
+  return 1
+}
+management_enabled() { rabbitmq-plugins list -e -m 2>/dev/null | grep -qx rabbitmq_management; }
+if ! rabbit_running; then
+  # Enable the management plugin before the node boots: enabling it on a node that is
+  # still booting restarts the broker mid-boot, which crashed it once on a fresh Debian 12
+  # (file_handle_cache badarg; the node was gone a minute later).
+  if ! management_enabled; then
+    log "enabling rabbitmq_management (offline)"
+    as_root rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+  fi
+  if ! as_root rabbitmq-diagnostics -q ping >/dev/null 2>&1; then
+    log "starting RabbitMQ (rabbitmq-server -detached)"
+    as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+  fi
+  # check_running, not ping: ping answers as soon as the Erlang node is up, before the
+  # broker application has finished booting
+  wait_rabbit || { echo "RabbitMQ did not start; see /var/log/rabbitmq" >&2; exit 1; }
 fi
-if ! rabbitmq-plugins list -e -m 2>/dev/null | grep -qx rabbitmq_management; then
+if ! management_enabled; then
   log "enabling rabbitmq_management"
   as_root rabbitmq-plugins enable rabbitmq_management >/dev/null
+  wait_rabbit || { echo "RabbitMQ stopped while enabling its management plugin; see /var/log/rabbitmq" >&2; exit 1; }
 fi
+management_up() {
+  python3 - <<'PY' 2>/dev/null
+import base64, urllib.request
+request = urllib.request.Request("http://127.0.0.1:15672/api/overview")
+request.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
+urllib.request.urlopen(request, timeout=3).read()
+PY
+}
+for _ in $(seq 1 60); do management_up && break; sleep 1; done
+management_up || { echo "RabbitMQ's management API does not answer on 127.0.0.1:15672; see /var/log/rabbitmq" >&2; exit 1; }
 log "RabbitMQ is up at 127.0.0.1:5672"
 
 # --- PostgreSQL -------------------------------------------------------------------------
