@@ -53,3 +53,18 @@ def dump_topology(topology: Topology, path: Path) -> Path:
         yaml.safe_dump(topology.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
     )
     return path
+
+
+def as_external(topology: Topology, names: tuple[str, ...] | None = None) -> Topology:
+    """The same processes (``names``, default all) as platform ``external``: URLs, health
+    paths and stores only, nothing to run. What a team writes for a deployment the kit did
+    not start, where the URLs are what the kit reaches (a cluster's ingress or Services)."""
+    raw = topology.model_dump(mode="json")
+    keep = ("description", "url", "bind", "health", "databases", "env", "consumer")
+    raw["platform"] = "external"
+    raw["processes"] = {
+        name: {key: process[key] for key in keep if key in process}
+        for name, process in raw["processes"].items()
+        if names is None or name in names
+    }
+    return Topology.model_validate(raw)
