@@ -41,3 +41,7 @@ def test_as_external_keeps_urls_stores_and_health() -> None:
     assert external.processes["proxy"].url == bundled.processes["proxy"].url
     assert external.processes["monolith"].module is None
     assert external.stores == bundled.stores
+    # nothing names a process left out (its URL would not resolve)
+    small = as_external(bundled, ("monolith", "proxy"))
+    assert "MLFLOW_TRACKING_URI" not in small.env
+    assert small.env["AMQP_URI"] == bundled.env["AMQP_URI"]
