@@ -79,7 +79,11 @@ def deployment(tmp_path: Path) -> Iterator[tuple[KitSettings, dict[str, subproce
         recipe = KitContext.create(local)
         phase = find_phase(PHASE)
         (local.workdir / "data").mkdir(parents=True, exist_ok=True)
-        (local.workdir / "routes.yaml").write_text(table_text(render_table(phase, recipe.urls())))
+        # The deployment serves some other table (a longer monolith timeout): the kit's
+        # step must move it to the phase's table through the admin API.
+        table = render_table(phase, recipe.urls())
+        table["upstreams"]["monolith"]["timeout_s"] = 9.0
+        (local.workdir / "routes.yaml").write_text(table_text(table))
         processes: dict[str, subprocess.Popen[bytes]] = {}
         try:
             for name in phase.processes:
@@ -130,7 +134,8 @@ def test_phase_0_applies_on_a_deployment_the_kit_did_not_start(
     assert isinstance(ctx.runner, ExternalRunner)
     assert all(spec.argv == () for spec in ctx.catalog.values())
     with ctx.admin() as admin:
-        before = admin.current().version
+        before = admin.current()
+    assert before.origin == "startup"
 
     result = CliRunner().invoke(app, ["phase", "apply", str(PHASE)])
     assert result.exit_code == 0, result.output
@@ -140,9 +145,11 @@ def test_phase_0_applies_on_a_deployment_the_kit_did_not_start(
     assert [e.action for e in entries] == ["pre-step", "step", "apply"]
     assert entries[-1].outcome == "pass"
     step = entries[1]
-    assert isinstance(step.table_version, int) and step.table_version > before
+    assert isinstance(step.table_version, int) and step.table_version > before.version
     with ctx.admin() as admin:
-        assert admin.current().version == step.table_version
+        live = admin.current()
+    assert live.version == step.table_version
+    assert live.origin == "admin" and live.table["upstreams"]["monolith"]["timeout_s"] == 10.0
     # ... and the kit started and stopped nothing
     assert not (settings.workdir / "supervisord.conf").exists()
     assert not (settings.workdir / "supervisor.sock").exists()
