@@ -100,8 +100,8 @@ def _retries(spec: Upstream, retry: bool) -> dict[str, Any]:
     return out
 
 
-def _split(route: AnyRoute | None, default: str, gaps: list[Gap]) -> list[dict[str, Any]]:
-    """(upstream name, weight) pairs as Istio destinations are filled in by the caller."""
+def _split(route: AnyRoute | None, default: str, gaps: list[Gap]) -> list[tuple[str, int]]:
+    """(upstream name, weight) of each destination of a route (the default: ``None``)."""
     if isinstance(route, CanaryRoute):
         primary, candidate, exact = weights(route.weight, 100)
         if not exact:
@@ -113,11 +113,8 @@ def _split(route: AnyRoute | None, default: str, gaps: list[Gap]) -> list[dict[s
                     f"{route.weight:g} % rounded to {candidate} % (Istio weights are integers)",
                 )
             )
-        return [
-            {"up": route.primary, "weight": primary},
-            {"up": route.candidate, "weight": candidate},
-        ]
-    return [{"up": route.primary if route is not None else default, "weight": 100}]
+        return [(route.primary, primary), (route.candidate, candidate)]
+    return [(route.primary if route is not None else default, 100)]
 
 
 def _entries(
@@ -131,10 +128,10 @@ def _entries(
     spec = table.upstreams[primary]
     split = _split(route, table.default_upstream, gaps)
     destinations_ = []
-    for part in split:
-        dest: dict[str, Any] = {"destination": _dest(targets[part["up"]])}
+    for upstream, weight in split:
+        dest: dict[str, Any] = {"destination": _dest(targets[upstream])}
         if len(split) > 1:
-            dest["weight"] = part["weight"]
+            dest["weight"] = weight
         destinations_.append(dest)
     base: dict[str, Any] = {"route": destinations_}
     if isinstance(route, ShadowRoute):
