@@ -55,7 +55,7 @@ class KitContext:
         settings = settings if settings is not None else KitSettings()
         topology = topology if topology is not None else settings.topology()
         if runner is None:
-            runner = runner_for(topology.platform, settings.workdir)
+            runner = runner_for(topology, settings.workdir)
         return cls(settings, topology, runner)
 
     # -- where things are --------------------------------------------------------------

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -28,6 +29,7 @@ from strangler_proxy.resilience import BreakerState
 from strangler_proxy.route_table.loader import load_table
 from strangler_proxy.settings import Settings
 from strangler_proxy.shadow import ShadowDispatcher
+from strangler_proxy.shared_state import SharedState
 from strangler_proxy.table_store import TableStore
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,14 @@ class ProxyApp:
         self.metrics = metrics = ProxyMetrics()
         self.verifier = None if settings.auth_disabled else TokenVerifier(settings)
         pool = UpstreamPool(settings.upstream_keepalive_s, self._breaker_changed, self._retried)
-        self.store = TableStore(pool, metrics, settings.history_size, settings.mismatch_samples)
+        self.shared = (
+            SharedState(settings.shared_state_url, settings.replica_name)
+            if settings.shared_state_url
+            else None
+        )
+        self.store = TableStore(
+            pool, metrics, settings.history_size, settings.mismatch_samples, self.shared
+        )
         self.shadow = ShadowDispatcher(
             metrics,
             settings.shadow_queue_size,
@@ -63,6 +72,7 @@ class ProxyApp:
         )
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
+        self._sync: asyncio.Task[None] | None = None
         self.watcher_ready = asyncio.Event()
 
     def _breaker_changed(self, upstream: str, state: BreakerState) -> None:
@@ -113,12 +123,17 @@ class ProxyApp:
         if self.verifier is None:
             warn_auth_disabled()
         path = self.settings.route_table
-        if path is not None:
+        latest = self.shared.latest_table() if self.shared is not None else None
+        if latest is not None:  # the replicas' table wins over this replica's file
+            self.store.adopt(latest)
+        elif path is not None:
             table = load_table(path)  # a bad file at start-up stops the proxy, loudly
             self.store.apply(table, applied_by=f"file:{path.name}", origin="startup")
         else:
             logger.warning("no PROXY_ROUTE_TABLE: not ready until a table is applied")
         self.shadow.start()
+        if self.shared is not None:
+            self._sync = asyncio.create_task(self._follow(self.shared))
         if path is not None and self.settings.watch_table:
             self._watcher = asyncio.create_task(
                 watch_table(
@@ -130,8 +145,28 @@ class ProxyApp:
                 )
             )
 
+    async def _follow(self, shared: SharedState) -> None:
+        """Apply what other replicas published: newer tables, then rollbacks."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.settings.shared_poll_s)
+            try:
+                tables = await asyncio.to_thread(shared.tables_after, self.store.seen_version)
+                for row in tables:
+                    self.store.adopt(row)
+                rollbacks = await asyncio.to_thread(
+                    shared.rollbacks_after, self.store.last_rollback_id
+                )
+                for rollback in rollbacks:
+                    self.store.adopt_rollback(rollback)
+            except sqlite3.Error as exc:  # the store is away: keep serving what is live
+                logger.error("shared state %s unreadable: %s", shared.path, exc)
+
     async def shutdown(self) -> None:
         self._stop.set()
+        if self._sync is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._sync, 5.0)
         if self._watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 try:

@@ -41,6 +41,8 @@ class RollbackEvent:
     limit: float
     measured: float
     stats: WindowStats
+    #: The replica that decided it, when another one did (shared state, see shared_state).
+    replica: str | None = None
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -147,6 +149,20 @@ class RollbackGuard:
         )
         if self.on_rollback is not None:
             self.on_rollback(self.event)
+        return True
+
+    def adopt(self, event: RollbackEvent) -> bool:
+        """Take a rollback another replica decided; True when it changed this guard."""
+        if self.event is not None:
+            return False
+        self.event = event
+        logger.error(
+            "rollback: route %s rolled back on replica %s (%s, measured %.4g); weight set to 0",
+            self.route,
+            event.replica,
+            event.threshold,
+            event.measured,
+        )
         return True
 
     def verdict(self) -> Verdict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +51,15 @@ class SideCounters:
 class RouteState:
     """What the proxy knows about one route while it serves it."""
 
-    def __init__(self, route: Route, metrics: ProxyMetrics, samples: int) -> None:
+    def __init__(
+        self,
+        route: Route,
+        metrics: ProxyMetrics,
+        samples: int,
+        on_rollback: Callable[[str, RollbackEvent], None] | None = None,
+    ) -> None:
         self.route = route
+        self._on_rollback = on_rollback
         self.metrics = metrics
         self.sides = SideCounters()
         self.guard: RollbackGuard | None = None
@@ -70,9 +78,21 @@ class RouteState:
             self.comparator = Comparator(route.compare)
 
     def _rolled_back(self, event: RollbackEvent) -> None:
+        self._weight_to_zero(event)
+        if self._on_rollback is not None:
+            self._on_rollback(self.route.name, event)
+
+    def _weight_to_zero(self, event: RollbackEvent) -> None:
         self.weight = 0.0
         self.metrics.rollbacks.labels(self.route.name, event.threshold).inc()
         self.metrics.canary_weight.labels(self.route.name).set(0)
+
+    def adopt_rollback(self, event: RollbackEvent) -> bool:
+        """A rollback another replica decided: weight 0 here too (not published again)."""
+        if self.guard is None or not self.guard.adopt(event):
+            return False
+        self._weight_to_zero(event)
+        return True
 
     def record_comparison(
         self,
@@ -201,6 +221,8 @@ class RouteState:
         if guard.event is not None:
             e = guard.event
             out["reason"] = f"{e.threshold} broken: measured {e.measured:.4g} > limit {e.limit}"
+            if e.replica is not None:
+                out["reason"] += f" (on replica {e.replica})"
             out["event"] = {
                 "at": e.at,
                 "threshold": e.threshold,

@@ -7,6 +7,8 @@ placeholder secret ``change-me`` is refused outside ``dev``.
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -59,6 +61,18 @@ class Settings(BaseSettings):
     shadow_workers: int = Field(default=4, ge=1)
     mismatch_samples: int = Field(default=20, ge=1)
     history_size: int = Field(default=50, ge=2)
+
+    # Replicas: the live table, its version and rollbacks shared through one store.
+    shared_state_url: str | None = Field(
+        default=None,
+        description="sqlite:///ABSOLUTE/PATH on a volume every replica mounts; unset: this "
+        "proxy is alone.",
+    )
+    shared_poll_s: float = Field(default=0.5, gt=0, le=30)
+    replica_name: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        description="Names this replica in the shared store and in rollback reasons.",
+    )
 
     # Serving.
     log_level: str = "info"

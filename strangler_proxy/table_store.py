@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +18,12 @@ from strangler_proxy.errors import NothingToRevert, RouteTableError
 from strangler_proxy.forwarding import UpstreamClient, UpstreamPool, close_later
 from strangler_proxy.matching import Router
 from strangler_proxy.metrics import ProxyMetrics
+from strangler_proxy.rollback import RollbackEvent, WindowStats
 from strangler_proxy.route_state import RouteState
 from strangler_proxy.route_table.diff import diff_tables
-from strangler_proxy.route_table.loader import parse_table
+from strangler_proxy.route_table.loader import dump_table, parse_table
 from strangler_proxy.route_table.models import RouteTable
+from strangler_proxy.shared_state import SharedRollback, SharedState, SharedTable
 
 logger = logging.getLogger(__name__)
 RETIRE_AFTER_S = 30.0
@@ -51,9 +54,18 @@ class TableStore:
     """The live table and its history."""
 
     def __init__(
-        self, pool: UpstreamPool, metrics: ProxyMetrics, history: int, samples: int
+        self,
+        pool: UpstreamPool,
+        metrics: ProxyMetrics,
+        history: int,
+        samples: int,
+        shared: SharedState | None = None,
     ) -> None:
         self._pool = pool
+        self.shared = shared
+        self.last_rollback_id = shared.last_rollback_id() if shared is not None else 0
+        #: The newest version this replica has applied or seen (its own or a shared one).
+        self.seen_version = 0
         self._metrics = metrics
         self._samples = samples
         self.live: LiveTable | None = None
@@ -82,8 +94,72 @@ class TableStore:
         previous = self.live
         if previous is not None and previous.entry.table == table and reverted_to is None:
             return previous.entry  # nothing changed (e.g. an editor touched the file)
+        version = self._next_version
+        if self.shared is not None:  # the shared row's id is the version on every replica
+            version = self.shared.publish_table(dump_table(table), applied_by, origin, reverted_to)
+        return self._swap(table, applied_by, origin, reverted_to, version)
+
+    def adopt(self, shared: SharedTable) -> TableVersion | None:
+        """Apply a table another replica published, under its version; None when this
+        replica cannot parse it (logged; the live table keeps serving)."""
+        try:
+            table = parse_table(shared.yaml, f"shared table v{shared.version}")
+        except RouteTableError as exc:
+            logger.error("shared table v%d rejected here: %s", shared.version, exc.issues)
+            return None
+        return self._swap(
+            table,
+            shared.applied_by,
+            f"replica:{shared.replica}",
+            shared.reverted_to,
+            shared.version,
+        )
+
+    def adopt_rollback(self, shared: SharedRollback) -> bool:
+        """Roll a canary back because another replica did, if the route is still the one it
+        judged (a table applied since may have changed it)."""
+        self.last_rollback_id = max(self.last_rollback_id, shared.id)
+        live = self.live
+        state = live.states.get(shared.route) if live is not None else None
+        if state is None or self.shared is None:
+            return False
+        judged = self.shared.table_at(shared.table_version)
+        if judged is None:
+            return False
+        try:
+            route = parse_table(judged, "shared").route(shared.route)
+        except RouteTableError:
+            return False
+        if route != state.route:
+            return False
+        event = RollbackEvent(
+            at=time.monotonic(),
+            threshold=shared.threshold,  # type: ignore[arg-type]
+            limit=shared.limit,
+            measured=shared.measured,
+            stats=WindowStats(0, 0, 0.0, None, None),
+            replica=shared.replica,
+        )
+        return state.adopt_rollback(event)
+
+    def _rolled_back_here(self, route: str, event: RollbackEvent) -> None:
+        if self.shared is None or self.live is None:
+            return
+        self.shared.publish_rollback(
+            self.live.entry.version, route, event.threshold, event.limit, event.measured
+        )
+
+    def _swap(
+        self,
+        table: RouteTable,
+        applied_by: str,
+        origin: str,
+        reverted_to: int | None,
+        version: int,
+    ) -> TableVersion:
+        previous = self.live
         entry = TableVersion(
-            version=self._next_version,
+            version=version,
             table=table,
             applied_by=applied_by,
             applied_at=datetime.now(UTC),
@@ -98,10 +174,11 @@ class TableStore:
             states[route.name] = (
                 old
                 if old is not None and old.route == route
-                else RouteState(route, self._metrics, self._samples)
+                else RouteState(route, self._metrics, self._samples, self._rolled_back_here)
             )
         self.live = LiveTable(entry, Router(table), states, clients)  # the atomic swap
-        self._next_version += 1
+        self._next_version = max(self._next_version, version) + 1
+        self.seen_version = max(self.seen_version, version)
         self.history.append(entry)
         self._metrics.table_version.set(entry.version)
         logger.info(

@@ -1,4 +1,5 @@
-"""``kit routes``: lint, explain, diff, apply, revert and status of the proxy's route table.
+"""``kit routes``: lint, explain, diff, apply, revert and status of the proxy's route table,
+and its export to a service mesh (Istio, Gateway API).
 
 Thin: parsing, one library or admin-API call, rich output. Exit codes: 0 success, 1 the
 table or request was rejected, 2 the proxy could not be reached or answered unexpectedly.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +19,8 @@ from rich.table import Table
 
 from contracts.proxy_admin import AdminError, AdminUnreachable, ProxyAdminClient
 from contracts.proxy_admin.models import ExplainOut, ExplainStepOut
+from migration_playbook.mesh import ExportError, ExportOptions, render, schema_errors
+from migration_playbook.mesh import golden as mesh_golden
 from strangler_proxy.errors import RouteTableError
 from strangler_proxy.matching import Router
 from strangler_proxy.route_table import diff_tables, lint_table, load_table
@@ -194,3 +198,87 @@ def status(proxy: ProxyUrl, token: Token = None) -> None:
     for u in state.upstreams:
         ups.add_row(u.name, u.url, u.breaker, f"{u.retry_tokens:g}")
     console.print(ups)
+
+
+class MeshPlatform(StrEnum):
+    istio = "istio"
+    gateway_api = "gateway-api"
+
+
+@app.command()
+def export(
+    platform: Annotated[MeshPlatform, typer.Argument(help="istio or gateway-api.")],
+    file: Annotated[Path, typer.Argument(help="Route table YAML.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here (default: stdout).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Name of the resources.")] = "kit-routes",
+    namespace: Annotated[str | None, typer.Option(help="Their namespace.")] = None,
+    host: Annotated[str, typer.Option(help="The host (Service) clients call.")] = "api",
+    host_port: Annotated[int, typer.Option(help="Its port (Gateway API mesh parent).")] = 80,
+    gateway: Annotated[
+        str | None, typer.Option(help="Bind to this Gateway (default: the mesh itself).")
+    ] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(help="UPSTREAM=HOST:PORT, where the table's URL is not the Service."),
+    ] = None,
+) -> None:
+    """Turn a route table into Istio or Gateway API resources; list what they cannot hold.
+
+    What the platform cannot express (response comparison, sticky split, fallback, SLO
+    rollback, ...) is printed on stderr and as a comment block in the output.
+    """
+    table = _load_or_exit(file)
+    services = {}
+    for item in service or []:
+        upstream, sep, target = item.partition("=")
+        if not sep or upstream not in table.upstreams:
+            err.print(f"[red]--service {item}: give UPSTREAM=HOST:PORT for an upstream[/red]")
+            raise typer.Exit(1)
+        services[upstream] = target
+    options = ExportOptions(
+        name=name,
+        namespace=namespace,
+        host=host,
+        host_port=host_port,
+        gateway=gateway,
+        services=services,
+    )
+    try:
+        result = mesh_golden.EXPORTERS[platform.value](table, options)
+    except ExportError as exc:
+        err.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(1) from None
+    problems = [p for document in result.documents for p in schema_errors(document)]
+    if problems:  # a bug of the exporter, never of the table: say so loudly
+        for problem in problems:
+            err.print(f"[red]schema[/red] {problem}")
+        raise typer.Exit(2)
+    text = render(result)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+        console.print(f"[green]wrote[/green] {output}: {len(result.documents)} resources")
+    for gap in result.gaps:
+        colour = "red" if gap.kind.value == "missing" else "yellow"
+        err.print(f"[{colour}]{gap.kind.value}[/{colour}] {gap.route}: {gap.feature}: {gap.detail}")
+
+
+@app.command("export-phases")
+def export_phases(
+    check: Annotated[bool, typer.Option("--check", help="Only report drift (exit 1).")] = False,
+) -> None:
+    """Regenerate the committed exports of every phase's tables (migration_playbook/mesh/golden)."""
+    expected = mesh_golden.generated_files()
+    if check:
+        drift = mesh_golden.stale_files(expected) + mesh_golden.orphan_files(expected)
+        for path in drift:
+            err.print(f"[red]stale[/red] {path}")
+        if drift:
+            raise typer.Exit(1)
+        console.print(f"[green]ok[/green] {len(expected)} files up to date")
+        return
+    changed = mesh_golden.write_files(expected)
+    console.print(f"{len(changed)} of {len(expected)} files changed")

@@ -18,7 +18,7 @@ from migration_playbook.orchestration.engine import Engine
 from migration_playbook.phases.loader import PhaseError, find_phase
 from migration_playbook.runner.broker import broker_problem
 from migration_playbook.runner.process import ProcessFailed
-from migration_playbook.topology import TopologyError
+from migration_playbook.topology import Platform, TopologyError
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -78,6 +78,9 @@ def up_command(
 def down_command() -> None:
     """Stop every process the kit started (and supervisord), leaving nothing behind."""
     ctx = _context()
+    if ctx.topology.platform is Platform.EXTERNAL:
+        console.print("platform external: the kit started nothing and stops nothing")
+        return
     if ctx.runner.shutdown():
         console.print("[green]stopped every process[/green]")
     else:

@@ -34,6 +34,7 @@ from migration_playbook.orchestration.reports import PhaseReport, PreStepResult,
 from migration_playbook.phases.loader import render_table, table_text
 from migration_playbook.phases.models import GateSpec, Phase, RoutePatch, Step
 from migration_playbook.runner.catalog import with_replicas
+from migration_playbook.topology import Platform
 from migration_playbook.traffic import TrafficReport, drive_sync
 
 EventSink = Callable[[str, str], None]
@@ -125,7 +126,7 @@ class Engine:
         become ready), then the rest of the phase's processes start. Pre-steps are
         idempotent, so ``up`` on a running phase changes nothing.
         """
-        if "proxy" in phase.processes and not self._running("proxy"):
+        if "proxy" in phase.processes and self._manages_processes and not self._running("proxy"):
             routes_file = self.ctx.settings.workdir / "routes.yaml"
             routes_file.parent.mkdir(parents=True, exist_ok=True)
             routes_file.write_text(table_text(render_table(phase, self.ctx.urls())))
@@ -150,6 +151,12 @@ class Engine:
         catalog = self.ctx.catalog
         wanted = set(with_replicas(catalog, names))
         specs = [spec for name, spec in catalog.items() if name in wanted]
+        if not self._manages_processes:  # the platform runs them; only wait until ready
+            on_event(
+                "process", f"platform external: waiting for {', '.join(s.name for s in specs)}"
+            )
+            self.ctx.runner.ensure(specs, self.ctx.settings.ready_timeout_s)
+            return
         for spec in specs:
             if not self._running(spec.name):
                 on_event("process", f"starting {spec.name} ({spec.description})")
@@ -157,6 +164,11 @@ class Engine:
                     # It consumes again: its queues keep messages again (see _stop_others).
                     self.queues.restore(spec.consumer)
         self.ctx.runner.ensure(specs, self.ctx.settings.ready_timeout_s)
+
+    @property
+    def _manages_processes(self) -> bool:
+        """False on platform external: the kit starts, stops and retires nothing there."""
+        return self.ctx.topology.platform is not Platform.EXTERNAL
 
     def _running(self, name: str) -> bool:
         return any(s.name == name and s.state == "RUNNING" for s in self.ctx.runner.states())
@@ -305,6 +317,13 @@ class Engine:
             if state.name not in wanted and state.state in ("RUNNING", "STARTING")
         ]
         if not others:
+            return
+        if not self._manages_processes:
+            on_event(
+                "process",
+                f"{', '.join(others)} still answer but phase {phase.phase} does not need them; "
+                "platform external: remove them on the platform (the kit stops nothing)",
+            )
             return
         self.ctx.runner.stop(others)
         on_event("process", f"stopped {', '.join(others)}: not part of phase {phase.phase}")

@@ -5,16 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from migration_playbook.runner.base import ProcessState, Runner
-from migration_playbook.topology import Platform
+from migration_playbook.topology import Platform, Topology
 
 
-def runner_for(platform: Platform, workdir: Path) -> Runner:
+def runner_for(topology: Topology, workdir: Path) -> Runner:
     """The runner of a topology's platform for one kit workdir."""
-    if platform is Platform.LOCAL:
+    if topology.platform is Platform.LOCAL:
         from migration_playbook.runner.supervisor import Supervisor
 
         return Supervisor(workdir)
-    raise ValueError(f"no runner for platform {platform!r}")
+    if topology.platform is Platform.EXTERNAL:
+        from migration_playbook.runner.external import ExternalRunner
+
+        return ExternalRunner(topology)
+    raise ValueError(f"no runner for platform {topology.platform!r}")
 
 
 __all__ = ["ProcessState", "Runner", "runner_for"]

@@ -17,7 +17,8 @@ from migration_playbook.topology import ProcessDef, Resolver
 
 @dataclass(frozen=True)
 class ProcessSpec:
-    """How to run one process. ``ready_path`` None means: running is ready (no HTTP)."""
+    """How to run one process. ``ready_path`` None means: running is ready (no HTTP).
+    ``argv`` is empty on platform external (the kit runs nothing there)."""
 
     name: str
     argv: tuple[str, ...]
@@ -45,7 +46,7 @@ class ProcessSpec:
 def _spec(name: str, process: ProcessDef, resolver: Resolver) -> ProcessSpec:
     if process.module is not None:
         command: tuple[str, ...] = (sys.executable, "-m", process.module)
-    else:
+    else:  # a command, or nothing at all (platform external: the kit runs nothing)
         command = tuple(resolver.value(part, process) for part in process.command or ())
     argv = (*command, *(resolver.value(arg, process) for arg in process.args))
     env = resolver.env(resolver.topology.env, process)

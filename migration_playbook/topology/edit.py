@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from migration_playbook.topology.models import Topology
+from migration_playbook.topology.models import PLACEHOLDER, Topology
 
 
 def with_changes(
@@ -53,3 +53,30 @@ def dump_topology(topology: Topology, path: Path) -> Path:
         yaml.safe_dump(topology.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
     )
     return path
+
+
+def as_external(topology: Topology, names: tuple[str, ...] | None = None) -> Topology:
+    """The same processes (``names``, default all) as platform ``external``: URLs, health
+    paths and stores only, nothing to run. What a team writes for a deployment the kit did
+    not start, where the URLs are what the kit reaches (a cluster's ingress or Services)."""
+    raw = topology.model_dump(mode="json")
+    keep = ("description", "url", "bind", "health", "databases", "env", "consumer")
+    kept = set(raw["processes"] if names is None else names)
+
+    def _known_urls(env: dict[str, str]) -> dict[str, str]:
+        # an entry naming the URL of a process left out would not resolve
+        return {
+            key: value
+            for key, value in env.items()
+            if all(arg in kept for kind, arg in PLACEHOLDER.findall(value) if kind == "url")
+        }
+
+    raw["platform"] = "external"
+    raw["env"] = _known_urls(raw["env"])
+    raw["processes"] = {
+        name: {key: process[key] for key in keep if key in process}
+        | {"env": _known_urls(process["env"])}
+        for name, process in raw["processes"].items()
+        if name in kept
+    }
+    return Topology.model_validate(raw)

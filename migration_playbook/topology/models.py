@@ -33,9 +33,13 @@ SECRETS = frozenset({"jwt"})
 
 
 class Platform(StrEnum):
-    """Where the processes run. ``local``: children of the kit's supervisor on this machine."""
+    """Where the processes run. ``local``: children of the kit's supervisor on this machine.
+    ``external``: a deployment the kit did not start (a cluster, compose, another team's
+    machines): the kit only reaches the processes by their URLs, runs its gates, moves
+    traffic through the proxy's admin API, and never starts or stops a process."""
 
     LOCAL = "local"
+    EXTERNAL = "external"
 
 
 class _Strict(BaseModel):
@@ -55,7 +59,8 @@ class ProcessDef(_Strict):
 
     description: str = ""
     module: str | None = Field(
-        default=None, description="Run as `python -m MODULE` with the kit's interpreter."
+        default=None,
+        description="Run as `python -m MODULE` with the kit's interpreter (platform local).",
     )
     command: tuple[str, ...] | None = Field(
         default=None, description="Or any command (placeholders allowed)."
@@ -113,8 +118,8 @@ class ProcessDef(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if (self.module is None) == (self.command is None):
-            raise ValueError("give exactly one of module or command")
+        if self.module is not None and self.command is not None:
+            raise ValueError("give one of module or command, not both")
         if self.command is not None and not self.command:
             raise ValueError("command is empty")
         if self.health is not None and self.url is None:
@@ -161,7 +166,7 @@ class Topology(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Self:
-        issues = []
+        issues = self._platform_issues()
         for name, process in self.processes.items():
             issues += [
                 f"process {name}: {variable} names unknown store {store!r}"
@@ -181,3 +186,23 @@ class Topology(_Strict):
         if issues:
             raise ValueError("; ".join(issues))
         return self
+
+    def _platform_issues(self) -> list[str]:
+        """``local`` needs a way to run each process; ``external`` runs nothing, so a
+        command there would only mislead the reader."""
+        if self.platform is Platform.LOCAL:
+            return [
+                f"process {name}: give module or command (platform local runs it)"
+                for name, process in self.processes.items()
+                if process.module is None and process.command is None
+            ]
+        return [
+            f"process {name}: platform external runs nothing; remove its module/command"
+            for name, process in self.processes.items()
+            if process.module is not None or process.command is not None
+        ] + [
+            f"process {name}: platform external has no consumer-only replicas to start; "
+            "scale it on the platform and remove replicas/replica"
+            for name, process in self.processes.items()
+            if process.replicas > 1 or process.replica is not None
+        ]

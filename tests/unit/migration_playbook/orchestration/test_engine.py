@@ -250,3 +250,38 @@ def test_consumers_started_again_get_their_queues_back(setup: Setup) -> None:
     assert setup.queues.restored == ["legacy_sync"]
     setup.engine.up(find_phase(2))  # already running: nothing restored again
     assert setup.queues.restored == ["legacy_sync"]
+
+
+def test_on_platform_external_the_engine_starts_stops_and_retires_nothing(
+    tmp_path: Path,
+) -> None:
+    from migration_playbook.topology import load_topology
+    from migration_playbook.topology.edit import as_external
+
+    runner, admin, gates, queues = FakeRunner(), FakeAdmin(), Gates(), FakeQueues()
+    runner.alive = {"legacy-sync"}  # answers, but phase 1 does not need it
+    settings = KitSettings(workdir=tmp_path / "var", reports_dir=tmp_path / "reports")
+    ctx = KitContext.create(settings, topology=as_external(load_topology()), runner=runner)
+    ledger = Ledger(ctx.ledger_path)
+    events: list[str] = []
+    engine = Engine(
+        ctx,
+        actions={
+            n: (lambda _ctx, _o, n=n: f"{n} done")
+            for n in ("seed-monolith", "export-monolith-model", "backfill-audit")
+        },
+        gates=gates,
+        admin=lambda: admin,
+        traffic=_traffic,
+        queues=queues,
+        ledger=ledger,
+        snapshot=lambda _ctx: {},
+    )
+    report = engine.apply(find_phase(1), lambda _kind, text: events.append(text))
+    assert report.outcome is Outcome.PASS, report.reason
+    assert [s.table_version for s in report.steps] == [2, 3, 4, 5]  # traffic moved
+    assert runner.stopped == [] and queues.retired == [] and queues.restored == []
+    assert not (settings.workdir / "routes.yaml").exists()
+    assert any("legacy-sync still answer" in e and "stops nothing" in e for e in events)
+    assert not any(e.startswith("starting ") for e in events)
+    assert LedgerAction.STOP not in [e.action for e in ledger.read()]
