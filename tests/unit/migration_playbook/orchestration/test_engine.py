@@ -250,3 +250,19 @@ def test_consumers_started_again_get_their_queues_back(setup: Setup) -> None:
     assert setup.queues.restored == ["legacy_sync"]
     setup.engine.up(find_phase(2))  # already running: nothing restored again
     assert setup.queues.restored == ["legacy_sync"]
+
+
+def test_open_model_starts_every_request_on_schedule_and_waits_for_them() -> None:
+    import asyncio
+
+    from migration_playbook.traffic import open_model
+
+    done: list[int] = []
+
+    async def send(index: int) -> None:
+        await asyncio.sleep(0.05)  # slower than the interval: requests overlap
+        done.append(index)
+
+    started = asyncio.run(open_model(100, 0.2, send))
+    assert started == 20
+    assert sorted(done) == list(range(20))
