@@ -72,3 +72,14 @@ def test_kit_phases_dir_points_the_lint_at_another_folder(
 def test_the_helpdesk_needs_no_broker_and_the_bundled_migration_does() -> None:
     assert not uses_broker(load_topology(KIT / "topology.yaml"))
     assert uses_broker(load_topology())
+
+
+def test_the_committed_route_table_is_phase_0s_with_the_topologys_urls() -> None:
+    from migration_playbook.phases.loader import find_phase, render_table
+
+    topology = load_topology(KIT / "topology.yaml")
+    urls = {name: p.url for name, p in topology.processes.items() if p.url}
+    rendered = render_table(find_phase(0, KIT / "phases"), urls)
+    assert yaml.safe_load((KIT / "routes.yaml").read_text()) == rendered
+    out = CliRunner().invoke(app, ["routes", "lint", str(KIT / "routes.yaml")])
+    assert out.exit_code == 0, out.output
