@@ -93,3 +93,17 @@ def test_unknown_excluded_states_are_refused() -> None:
             states=helpdesk_states,
             exclude_states=["no model trained yet"],
         )
+
+
+def test_kit_contracts_verify_uses_the_topologys_pact_and_states(
+    monolith: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from migration_playbook.cli.app import app
+
+    monkeypatch.setenv("KIT_TOPOLOGY", str(ROOT / "examples/helpdesk/kit/topology.yaml"))
+    result = CliRunner().invoke(app, ["contracts", "verify", "--provider-url", monolith, "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"provider": "helpdesk-api"' in result.output
+    assert '"passed": 5' in result.output
