@@ -58,8 +58,13 @@ def _quiet(_kind: str, _message: str) -> None:
 
 
 def public_snapshot(ctx: KitContext) -> dict[str, Any]:
-    """Model versions and the drift report as the public API shows them now (best effort)."""
+    """Model versions and the drift report as the public API shows them now (best effort).
+
+    That is the bundled API's: a migration with an API of its own (its own pacts in the
+    topology's ``kit:``) gets no snapshot rather than a 404 recorded as one."""
     out: dict[str, Any] = {}
+    if ctx.topology.kit.pacts:
+        return out
     try:
         with ApiClient(ctx.url("proxy"), headers=ctx.auth_headers, timeout=30) as client:
             out["models"] = client.list_models().model_dump(mode="json")
