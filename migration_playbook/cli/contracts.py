@@ -25,8 +25,8 @@ from migration_playbook.topology import HookError, TopologyError, load_hook
 app = typer.Typer(
     help="Contracts: Pact verification and the compatibility check.", no_args_is_help=True
 )
-console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, emoji=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 _COLOUR = {"passed": "green", "failed": "red", "excluded": "yellow"}
 

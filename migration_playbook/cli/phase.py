@@ -29,8 +29,8 @@ from migration_playbook.settings import KitSettings
 from migration_playbook.topology import HookError, TopologyError, lint_topology
 
 app = typer.Typer(help="Lint, verify and apply the migration's phases.", no_args_is_help=True)
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 _COLOURS = {"pass": "green", "fail": "red", "insufficient-data": "yellow"}
 

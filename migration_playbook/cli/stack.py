@@ -20,8 +20,8 @@ from migration_playbook.runner.broker import broker_problem
 from migration_playbook.runner.process import ProcessFailed
 from migration_playbook.topology import Topology, TopologyError
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 def _context() -> KitContext:

@@ -25,4 +25,6 @@ def seed_tickets(ctx: KitContext, options: dict[str, Any]) -> str:
                     body="filed before the migration",
                 )
             )
-    return f"{max(have, wanted)} tickets on the monolith ({max(0, wanted - have)} filed now)"
+    if have >= wanted:
+        return f"the monolith has {wanted} tickets or more; none filed"
+    return f"filed {wanted - have} tickets; the monolith has {wanted}"

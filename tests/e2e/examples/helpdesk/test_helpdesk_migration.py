@@ -86,7 +86,7 @@ def test_phase_0_through_the_kit_command(helpdesk: KitContext) -> None:
     assert not list((helpdesk.reports / "phase-0").glob("k6-transactions.json"))
     # its own traffic and pre-step
     assert report.steps[0].traffic["by_outcome"].get("read ok", 0) > 0
-    assert "tickets on the monolith" in report.pre_steps[0].result
+    assert report.pre_steps[0].result.startswith(("filed 40 tickets", "the monolith has 40"))
 
 
 def test_phase_1_moves_ticket_reads_to_the_extracted_service(helpdesk: KitContext) -> None:
