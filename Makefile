@@ -39,7 +39,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 typecheck: venv
-	$(BIN)/mypy contracts eventbus riskmodel datagen service_runtime legacy_monolith strangler_proxy extracted_services migration_playbook
+	$(BIN)/mypy contracts eventbus riskmodel datagen service_runtime legacy_monolith strangler_proxy extracted_services migration_playbook examples
 
 # The tests' PostgreSQL: TEST_POSTGRES_URL if set, else the one `services` wrote to the
 # per-user credentials file (the kit's own role; see scripts/ensure_services.sh). Read in the

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from contracts.proxy_admin import ProxyAdminClient
 from migration_playbook.auth import mint_token
+from migration_playbook.phases.loader import loadtests_dir, phases_dir
 from migration_playbook.runner import Runner, runner_for
 from migration_playbook.runner.catalog import ProcessSpec, process_catalog
 from migration_playbook.settings import KitSettings
@@ -77,6 +78,17 @@ class KitContext:
     @property
     def amqp_uri(self) -> str:
         return self.resolver.amqp_uri
+
+    # -- what the migration brings (the topology's kit: section) -------------------------
+    @property
+    def phases_dir(self) -> Path:
+        """The folder of this migration's phase files."""
+        return phases_dir(self.topology, self.settings.phases_dir)
+
+    @property
+    def loadtests_dir(self) -> Path:
+        """The folder of this migration's k6 scenarios."""
+        return loadtests_dir(self.topology)
 
     # -- how to talk to them -----------------------------------------------------------
     def admin(self) -> ProxyAdminClient:

@@ -28,6 +28,12 @@ class KitSettings(BaseSettings):
         validation_alias=AliasChoices("KIT_TOPOLOGY", "topology_file"),
         description="The topology file: every process, its URL, command and stores.",
     )
+    phases_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KIT_PHASES_DIR", "phases_dir"),
+        description="The phase files' folder; default: the topology's kit.phases, else the "
+        "bundled phases.",
+    )
     amqp_uri: str | None = Field(
         default=None,
         validation_alias=AliasChoices("KIT_AMQP_URI", "AMQP_URI", "amqp_uri"),

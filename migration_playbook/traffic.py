@@ -3,6 +3,9 @@
 An open model (requests start on schedule whether or not earlier ones finished), bounded
 in rate and duration, to 127.0.0.1 only. Every outcome is recorded so a step can say
 exactly how many client requests failed while traffic moved.
+
+``open_model`` is the schedule alone: another migration's traffic (the topology's
+``kit.traffic``) sends its own requests on it and reports in a ``TrafficReport``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -105,29 +109,46 @@ async def drive(
     )
     headers = {"Authorization": f"Bearer {token}"} if token else None
     report = TrafficReport()
+    async with AsyncApiClient(base_url, timeout=10.0, headers=headers) as client:
+
+        async def send(index: int) -> None:
+            # Spread the predictions evenly: the share holds over any stretch of requests.
+            predict = int((index + 1) * predictions_share) > int(index * predictions_share)
+            await _one(client, generator, predict, report)
+
+        report.sent = await open_model(rate_per_s, duration_s, send, stop=stop)
+    return report
+
+
+async def open_model(
+    rate_per_s: float,
+    duration_s: float,
+    send: Callable[[int], Awaitable[None]],
+    *,
+    stop: threading.Event | None = None,
+) -> int:
+    """Start ``send(i)`` on schedule, ``rate_per_s`` a second for ``duration_s`` seconds
+    (or until ``stop`` is set), whether or not earlier ones finished (at most 200 in
+    flight); wait for them all. Returns how many were started."""
     total = int(rate_per_s * duration_s)
     interval = 1.0 / rate_per_s
     limit = asyncio.Semaphore(_MAX_IN_FLIGHT)
     tasks: list[asyncio.Task[None]] = []
 
-    async def guarded(predict: bool) -> None:
+    async def guarded(index: int) -> None:
         async with limit:
-            await _one(client, generator, predict, report)
+            await send(index)
 
-    async with AsyncApiClient(base_url, timeout=10.0, headers=headers) as client:
-        began = time.perf_counter()
-        for index in range(total):
-            if stop is not None and stop.is_set():
-                break
-            delay = began + index * interval - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            # Spread the predictions evenly: the share holds over any stretch of requests.
-            predict = int((index + 1) * predictions_share) > int(index * predictions_share)
-            report.sent += 1
-            tasks.append(asyncio.create_task(guarded(predict)))
-        await asyncio.gather(*tasks)
-    return report
+    began = time.perf_counter()
+    for index in range(total):
+        if stop is not None and stop.is_set():
+            break
+        delay = began + index * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(guarded(index)))
+    await asyncio.gather(*tasks)
+    return len(tasks)
 
 
 def drive_sync(base_url: str, **options: object) -> TrafficReport:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import httpx
 import typer
@@ -18,12 +18,15 @@ from rich.table import Table
 from contracts import pacts
 from contracts.compat import check_generated
 from migration_playbook.gates.contracts import verify_pacts
+from migration_playbook.gates.provider_states import StatesFactory
+from migration_playbook.settings import KitSettings
+from migration_playbook.topology import HookError, TopologyError, load_hook
 
 app = typer.Typer(
     help="Contracts: Pact verification and the compatibility check.", no_args_is_help=True
 )
-console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, emoji=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 _COLOUR = {"passed": "green", "failed": "red", "excluded": "yellow"}
 
@@ -52,10 +55,17 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Replay the public-API pacts against PROVIDER_URL (monolith, proxy or a service)."""
-    excluded = set(exclude_state or [])
-    if live:
-        excluded |= pacts.FRESH_PROVIDER_STATES
+    """Replay the public-API pacts against PROVIDER_URL (monolith, proxy or a service);
+    with ``KIT_TOPOLOGY``, that migration's pacts and provider states (its ``kit:``)."""
+    try:
+        kit = KitSettings().topology().kit
+        states = (
+            cast(StatesFactory, load_hook(kit.provider_states)) if kit.provider_states else None
+        )
+    except (TopologyError, HookError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    files = pact_file or [Path(p) for p in kit.pacts] or None
     try:
         httpx.get(f"{provider_url.rstrip('/')}/healthz", timeout=5.0)
     except httpx.HTTPError as exc:
@@ -64,7 +74,13 @@ def verify(
     headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
         result = verify_pacts(
-            provider_url, pact_files=pact_file, exclude_states=excluded, headers=headers
+            provider_url,
+            pact_files=files,
+            provider=kit.pact_provider or pacts.API_PROVIDER,
+            exclude_states=exclude_state or (),
+            exclude_fresh=live,
+            headers=headers,
+            states=states,
         )
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from migration_playbook.context import KitContext
 from migration_playbook.gates.result import Outcome
-from migration_playbook.orchestration.actions import ACTIONS
+from migration_playbook.orchestration.actions import ACTIONS, actions_for
 from migration_playbook.orchestration.engine import Engine
 from migration_playbook.orchestration.ledger import Ledger
 from migration_playbook.orchestration.reports import PhaseReport
@@ -21,15 +21,16 @@ from migration_playbook.phases.loader import (
     lint_phase,
     load_phase,
     phase_files,
+    phases_dir,
 )
 from migration_playbook.phases.models import Phase
 from migration_playbook.runner.process import ProcessFailed
 from migration_playbook.settings import KitSettings
-from migration_playbook.topology import TopologyError, lint_topology
+from migration_playbook.topology import HookError, TopologyError, lint_topology
 
 app = typer.Typer(help="Lint, verify and apply the migration's phases.", no_args_is_help=True)
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 _COLOURS = {"pass": "green", "fail": "red", "insufficient-data": "yellow"}
 
@@ -58,7 +59,7 @@ def _summary(report: PhaseReport) -> None:
 @app.command("lint")
 def lint_command() -> None:
     """Validate the topology and every phase file: schema, processes, stores, route tables,
-    steps, gates."""
+    steps, gates (``KIT_TOPOLOGY`` and ``KIT_PHASES_DIR`` choose which)."""
     settings = KitSettings()
     problems = 0
     try:
@@ -77,7 +78,16 @@ def lint_command() -> None:
             f"[green]ok[/green] {settings.topology_file.name}: topology {topology.name}, "
             f"{len(topology.processes)} processes, {len(topology.stores)} stores"
         )
-    for path in phase_files():
+    folder = phases_dir(topology, settings.phases_dir)
+    files = phase_files(folder)
+    if not files:
+        err.print(f"[red]error[/red] no phase files (phase-N-*.yaml) in {folder}")
+        problems += 1
+    try:
+        actions = actions_for(topology)
+    except HookError:  # reported above with the topology's problems
+        actions = dict(ACTIONS)
+    for path in files:
         try:
             phase = load_phase(path)
         except PhaseError as exc:
@@ -85,7 +95,7 @@ def lint_command() -> None:
                 err.print(f"[red]error[/red] {issue}")
             problems += len(exc.issues)
             continue
-        issues = lint_phase(phase, path.name, topology, ACTIONS)
+        issues = lint_phase(phase, path.name, topology, actions)
         for issue in issues:
             err.print(f"[red]error[/red] {issue}")
         problems += len(issues)
@@ -106,12 +116,13 @@ def _context() -> KitContext:
 
 
 def _load(number: int) -> tuple[KitContext, Phase]:
+    ctx = _context()
     try:
-        phase = find_phase(number)
+        phase = find_phase(number, ctx.phases_dir)
     except PhaseError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    return _context(), phase
+    return ctx, phase
 
 
 @app.command("verify")

@@ -11,8 +11,8 @@ from rich.console import Console
 from migration_playbook.report import build_report
 from migration_playbook.settings import KitSettings
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 def report_command(

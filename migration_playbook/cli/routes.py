@@ -26,8 +26,8 @@ from strangler_proxy.matching import Router
 from strangler_proxy.route_table import diff_tables, lint_table, load_table
 
 app = typer.Typer(help="Operate the strangler proxy's route table.", no_args_is_help=True)
-console = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, emoji=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 ProxyUrl = Annotated[str, typer.Option("--proxy", help="Base URL of a live proxy.")]
 Token = Annotated[

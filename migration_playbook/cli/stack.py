@@ -18,10 +18,10 @@ from migration_playbook.orchestration.engine import Engine
 from migration_playbook.phases.loader import PhaseError, find_phase
 from migration_playbook.runner.broker import broker_problem
 from migration_playbook.runner.process import ProcessFailed
-from migration_playbook.topology import Platform, TopologyError
+from migration_playbook.topology import Platform, Topology, TopologyError
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, emoji=False)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 def _context() -> KitContext:
@@ -33,6 +33,17 @@ def _context() -> KitContext:
         raise typer.Exit(1) from None
 
 
+def uses_broker(topology: Topology) -> bool:
+    """Whether a process of the topology consumes events or is given the broker's URI (a
+    migration without events needs no RabbitMQ)."""
+    values = [*topology.env.values()]
+    for process in topology.processes.values():
+        values += [*process.env.values(), *process.args, *(process.command or ())]
+        if process.consumer is not None:
+            return True
+    return any("{amqp_uri}" in value for value in values)
+
+
 def up_command(
     phase: Annotated[int, typer.Option("--phase", "-p", help="Phase whose processes to start.")],
     foreground: Annotated[
@@ -42,11 +53,11 @@ def up_command(
     """Start exactly the processes phase N needs and wait until each is ready."""
     ctx = _context()
     try:
-        plan = find_phase(phase)
+        plan = find_phase(phase, ctx.phases_dir)
     except PhaseError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    problem = broker_problem(ctx.amqp_uri)
+    problem = broker_problem(ctx.amqp_uri) if uses_broker(ctx.topology) else None
     if problem:
         err.print(f"[red]{problem}[/red]")
         raise typer.Exit(2)

@@ -8,8 +8,9 @@ the pact injects (``fromProviderState``: ids that only exist on that provider).
 
 Interactions run in two passes: first those whose state needs a fresh provider (nothing
 trained yet), then the rest, so a fresh deployment verifies completely in one call. On a
-live, shared system pass ``exclude_states=FRESH_PROVIDER_STATES``: those interactions are
-then reported as ``excluded``, never as passed.
+live, shared system pass ``exclude_fresh=True``: those interactions are then reported as
+``excluded``, never as passed. Another migration's pacts come with their own states
+(``states``, see ``StatesFactory``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
@@ -30,11 +32,13 @@ from urllib.parse import urlsplit
 from pact import Verifier
 
 from contracts import pacts
-from contracts.client import ApiClient, ApiError
+from contracts.client import ApiError
 from migration_playbook.gates.provider_states import (
     DEFAULT_SEED_ROWS,
-    ProviderStates,
+    StateHandler,
+    StatesFactory,
     StateUnreachable,
+    public_api_states,
 )
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 
@@ -126,7 +130,7 @@ class VerificationResult:
 class _StateServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, states: ProviderStates) -> None:
+    def __init__(self, states: StateHandler) -> None:
         super().__init__(("127.0.0.1", 0), _StateHandler)
         self.states = states
         self.lock = threading.Lock()  # one state change at a time
@@ -167,7 +171,7 @@ class _StateHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def _state_endpoint(states: ProviderStates) -> Iterator[_StateServer]:
+def _state_endpoint(states: StateHandler) -> Iterator[_StateServer]:
     server = _StateServer(states)
     thread = threading.Thread(target=server.serve_forever, name="pact-states", daemon=True)
     thread.start()
@@ -227,24 +231,56 @@ def verify_pacts(
     pact_files: Sequence[Path] | None = None,
     provider: str = pacts.API_PROVIDER,
     exclude_states: Iterable[str] = (),
+    exclude_fresh: bool = False,
     seed_rows: int = DEFAULT_SEED_ROWS,
     request_timeout_ms: int = 30_000,
     headers: Mapping[str, str] | None = None,
+    states: StatesFactory | None = None,
 ) -> VerificationResult:
     """Replay the pacts of ``provider`` against ``provider_url`` and report per interaction.
 
     ``exclude_states`` names provider states whose interactions are not replayed (they are
-    reported as ``excluded``); the result passes only when every other interaction did.
-    ``headers`` are added to every replayed request and to the state set-up calls (e.g.
-    ``Authorization`` for a proxy that checks a JWT at the edge).
+    reported as ``excluded``), and ``exclude_fresh`` adds the states only a fresh provider
+    can be in; the result passes only when every other interaction did. ``headers`` are
+    added to every replayed request and to the state set-up calls (e.g. ``Authorization``
+    for a proxy that checks a JWT at the edge). ``states`` sets the provider states up
+    (default: the bundled public API's, seeded with ``seed_rows``).
     """
     started = time.monotonic()
     url = provider_url.rstrip("/")
     files = list(pact_files) if pact_files is not None else [pacts.api_pact_path()]
-    excluded = frozenset(exclude_states)
-    unknown = sorted(excluded - pacts.ALL_STATES)
-    if unknown:
-        raise ValueError(f"unknown provider state(s) {unknown}; known: {sorted(pacts.ALL_STATES)}")
+    factory = states if states is not None else partial(public_api_states, seed_rows=seed_rows)
+    with factory(url, dict(headers or {})) as handler:
+        excluded = frozenset(exclude_states) | (handler.fresh if exclude_fresh else frozenset())
+        unknown = sorted(excluded - handler.known)
+        if unknown:
+            raise ValueError(f"unknown provider state(s) {unknown}; known: {sorted(handler.known)}")
+        outcomes, outputs, errors = _verify_files(
+            files, provider, url, excluded, handler, request_timeout_ms, headers or {}
+        )
+    passed = not errors and all(o.outcome != "failed" for o in outcomes)
+    return VerificationResult(
+        provider=provider,
+        provider_url=url,
+        passed=passed,
+        interactions=tuple(outcomes),
+        excluded_states=tuple(sorted(excluded)),
+        pact_files=tuple(str(p) for p in files),
+        output="\n".join(outputs),
+        errors=tuple(errors),
+        duration_s=round(time.monotonic() - started, 3),
+    )
+
+
+def _verify_files(
+    files: Sequence[Path],
+    provider: str,
+    url: str,
+    excluded: frozenset[str],
+    handler: StateHandler,
+    request_timeout_ms: int,
+    headers: Mapping[str, str],
+) -> tuple[list[InteractionOutcome], list[str], list[str]]:
     outcomes: list[InteractionOutcome] = []
     outputs: list[str] = []
     errors: list[str] = []
@@ -265,7 +301,7 @@ def verify_pacts(
                     outcomes.append(
                         InteractionOutcome(consumer, interaction["description"], states, "excluded")
                     )
-                elif pacts.FRESH_PROVIDER_STATES.intersection(states):
+                elif handler.fresh.intersection(states):
                     fresh.append(interaction)
                 else:
                     main.append(interaction)
@@ -273,10 +309,7 @@ def verify_pacts(
             passes["main"].append((document, main))
         if not any(keep for entries in passes.values() for _, keep in entries):
             errors.append(f"no interactions to verify for provider {provider!r} in {files}")
-        with (
-            ApiClient(url, headers=headers) as client,
-            _state_endpoint(ProviderStates(client, seed_rows=seed_rows)) as endpoint,
-        ):
+        with _state_endpoint(handler) as endpoint:
             outcomes.extend(_probe_fresh_states(endpoint.states, passes["fresh"]))
             for pass_name, entries in passes.items():
                 if not any(keep for _, keep in entries):
@@ -287,25 +320,14 @@ def verify_pacts(
                     if keep:
                         _write_subset(document, keep, folder / f"{index}.json")
                 ok, output, results = _run_pass(
-                    provider, url, folder, endpoint.url, request_timeout_ms, headers or {}
+                    provider, url, folder, endpoint.url, request_timeout_ms, headers
                 )
                 outputs.append(output)
                 outcomes.extend(_outcomes(entries, results, endpoint.failures))
                 endpoint.failures.clear()
                 if not ok and not results.get("interactionResults"):
                     errors.append(f"pass {pass_name!r} failed before replaying: {output[-2000:]}")
-    passed = not errors and all(o.outcome != "failed" for o in outcomes)
-    return VerificationResult(
-        provider=provider,
-        provider_url=url,
-        passed=passed,
-        interactions=tuple(outcomes),
-        excluded_states=tuple(sorted(excluded)),
-        pact_files=tuple(str(p) for p in files),
-        output="\n".join(outputs),
-        errors=tuple(errors),
-        duration_s=round(time.monotonic() - started, 3),
-    )
+    return outcomes, outputs, errors
 
 
 def _mismatch_text(error: dict[str, Any]) -> str:
@@ -329,7 +351,7 @@ def _errors_by_description(results: dict[str, Any], descriptions: set[str]) -> d
 
 
 def _probe_fresh_states(
-    states: ProviderStates, entries: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+    states: StateHandler, entries: list[tuple[dict[str, Any], list[dict[str, Any]]]]
 ) -> list[InteractionOutcome]:
     """Check the fresh-provider states before replaying (their handlers only read).
 
@@ -340,7 +362,7 @@ def _probe_fresh_states(
     for _, keep in entries:
         for interaction in keep:
             for state in _states_of(interaction):
-                if state in pacts.FRESH_PROVIDER_STATES and state not in unreachable:
+                if state in states.fresh and state not in unreachable:
                     try:
                         states.setup(state, None)
                         unreachable[state] = ""

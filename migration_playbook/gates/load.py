@@ -62,11 +62,13 @@ def run_k6(
     rate_per_s: float | None = None,
     token: str | None = None,
     extra_env: dict[str, str] | None = None,
+    transactions_data: bool = True,
 ) -> GateResult:
-    """Run one k6 scenario and judge it."""
+    """Run one k6 scenario and judge it; ``transactions_data``: give it ``DATA_FILE``
+    (generated transactions of the bundled API)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     data_path = out_dir / "k6-transactions.json"
-    if not data_path.exists():
+    if transactions_data and not data_path.exists():
         write_load_data(data_path)
     summary_path = out_dir / f"k6-{label}-summary.json"
     log_path = out_dir / f"k6-{label}.log"
@@ -80,7 +82,7 @@ def run_k6(
         "DURATION": f"{duration_s:g}s",
         "THRESHOLDS": json.dumps(thresholds or {"http_req_failed": ["rate<0.01"]}),
         "RUN_ID": f"{label}-{int(time.time() * 1000)}",
-        "DATA_FILE": str(data_path.resolve()),
+        **({"DATA_FILE": str(data_path.resolve())} if transactions_data else {}),
         **({"RATE": f"{rate_per_s:g}"} if rate_per_s else {}),
         **(extra_env or {}),
     }

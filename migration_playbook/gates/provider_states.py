@@ -5,13 +5,18 @@ the same verification works against the monolith, the proxy in front of it and t
 extracted services. A state that cannot be reached on the provider as it is (for example
 "no model trained yet" on a system that serves a model) raises ``StateUnreachable``: the
 interaction fails with that reason, unless the caller excluded the state explicitly.
+
+Another migration's pacts have states of their own: its topology names a factory with the
+signature of ``public_api_states`` (``kit.provider_states``) whose object has the shape of
+``StateHandler``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 from contracts import pacts
 from contracts.client import ApiClient, NotFound
@@ -29,6 +34,30 @@ _FRAUD_RATE = 0.08
 
 class StateUnreachable(RuntimeError):
     """The provider cannot be put into the requested state through its public API."""
+
+
+class StateHandler(Protocol):
+    """What the contracts gate needs of whatever sets a provider's states up."""
+
+    @property
+    def known(self) -> frozenset[str]:
+        """Every state it can set up."""
+        ...
+
+    @property
+    def fresh(self) -> frozenset[str]:
+        """States only a provider that never ran can be in (replayed first, and excluded
+        on a live system); may be empty."""
+        ...
+
+    def setup(self, state: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Put the provider into ``state`` (``StateUnreachable`` when it cannot); the
+        values the pact injects (``fromProviderState``)."""
+        ...
+
+
+#: ``factory(base_url, headers)``: a context manager giving the provider's ``StateHandler``.
+StatesFactory = Callable[[str, Mapping[str, str]], AbstractContextManager[StateHandler]]
 
 
 class ProviderStates:
@@ -60,6 +89,10 @@ class ProviderStates:
     def known(self) -> frozenset[str]:
         """Every state this class can set up."""
         return frozenset(self._handlers)
+
+    @property
+    def fresh(self) -> frozenset[str]:
+        return pacts.FRESH_PROVIDER_STATES
 
     def setup(self, state: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Put the provider into ``state``; the result feeds ``fromProviderState`` values."""
@@ -142,3 +175,12 @@ class ProviderStates:
                 "or exclude the state"
             )
         return {}
+
+
+@contextmanager
+def public_api_states(
+    base_url: str, headers: Mapping[str, str], *, seed_rows: int = DEFAULT_SEED_ROWS
+) -> Iterator[ProviderStates]:
+    """The bundled public API's states, set up through ``base_url`` (the default factory)."""
+    with ApiClient(base_url, headers=dict(headers)) as client:
+        yield ProviderStates(client, seed_rows=seed_rows)

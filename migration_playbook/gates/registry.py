@@ -8,19 +8,19 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from contracts.pacts import FRESH_PROVIDER_STATES
+from contracts import pacts
 from migration_playbook.context import KitContext
 from migration_playbook.gates.closed_loop import closed_loop_gate
 from migration_playbook.gates.load import run_k6
 from migration_playbook.gates.model_check import model_gate
 from migration_playbook.gates.promotion import promotion_gate
+from migration_playbook.gates.provider_states import StatesFactory
 from migration_playbook.gates.proxy_checks import canary_gate, shadow_gate
 from migration_playbook.gates.reconciliation import audit_gate, ingestion_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 from migration_playbook.gates.stopped import stopped_gate
-from migration_playbook.phases.loader import LOADTESTS_DIR
 from migration_playbook.phases.models import (
     CanaryGate,
     ClosedLoopGate,
@@ -33,11 +33,12 @@ from migration_playbook.phases.models import (
     ShadowGate,
     StoppedGate,
 )
+from migration_playbook.topology import load_hook
 
 
 def _load(ctx: KitContext, phase: Phase, spec: LoadGate) -> GateResult:
     return run_k6(
-        LOADTESTS_DIR / spec.script,
+        ctx.loadtests_dir / spec.script,
         base_url=ctx.url(spec.target),
         out_dir=ctx.reports / f"phase-{phase.phase}",
         label=f"phase{phase.phase}-{spec.script.removesuffix('.js')}",
@@ -46,6 +47,7 @@ def _load(ctx: KitContext, phase: Phase, spec: LoadGate) -> GateResult:
         thresholds=spec.thresholds,
         rate_per_s=spec.rate_per_s,
         token=ctx.token,
+        transactions_data=spec.transactions_data,
     )
 
 
@@ -72,12 +74,25 @@ def _contracts(ctx: KitContext, phase: Phase, spec: ContractsGate) -> GateResult
     evidence = []
     out_dir = ctx.reports / f"phase-{phase.phase}"
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The migration's own pacts and states (the topology's kit: section), else the bundled.
+    kit = ctx.topology.kit
+    files = [Path(p) for p in kit.pacts] or None
+    states: StatesFactory | None = None
+    if kit.provider_states is not None:
+        states = cast(StatesFactory, load_hook(kit.provider_states))
     for target in spec.targets:
         headers = ctx.auth_headers if target == "proxy" else {}
-        excluded = spec.exclude_states if spec.exclude_states is not None else FRESH_PROVIDER_STATES
         log = out_dir / f"pact-verification-{target}.log"
         with _stdout_to(log):  # Pact's core prints its report on fd 1; keep it as evidence
-            result = verify_pacts(ctx.url(target), exclude_states=excluded, headers=headers)
+            result = verify_pacts(
+                ctx.url(target),
+                pact_files=files,
+                provider=kit.pact_provider or pacts.API_PROVIDER,
+                exclude_states=spec.exclude_states or (),
+                exclude_fresh=spec.exclude_states is None,
+                headers=headers,
+                states=states,
+            )
         evidence.append(str(log))
         path = out_dir / f"pact-verification-{target}.json"
         path.write_text(json.dumps(result.to_dict(), indent=2, default=str))

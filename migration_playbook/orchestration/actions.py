@@ -1,7 +1,8 @@
 """Pre-steps a phase file can name: things done before traffic moves.
 
 Each action is a function of the kit context; a phase file refers to it by name, so a
-team can reorder or drop them without touching code.
+team can reorder or drop them without touching code. A migration adds its own in its
+topology (``kit.actions``: name -> ``package.module:function``), with the same signature.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import logging
 from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from contracts.client import ApiClient, NotFound
 from datagen import TransactionGenerator
 from migration_playbook.context import KitContext
+from migration_playbook.topology import Topology, load_hook
 
 Action = Callable[[KitContext, dict[str, Any]], str]
 
@@ -92,3 +94,9 @@ ACTIONS: dict[str, Action] = {
     "export-monolith-model": export_monolith_model,
     "backfill-audit": backfill_audit,
 }
+
+
+def actions_for(topology: Topology) -> dict[str, Action]:
+    """The kit's pre-steps plus the ones the topology adds (``kit.actions``)."""
+    own = {name: cast(Action, load_hook(hook)) for name, hook in topology.kit.actions.items()}
+    return {**ACTIONS, **own}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from contracts.client import ApiClient, ApiError
 from contracts.proxy_admin import AdminError, AdminUnreachable
@@ -26,7 +26,7 @@ from contracts.proxy_admin.models import LiveTableOut, RouteStateOut
 from migration_playbook.context import KitContext
 from migration_playbook.gates.registry import run_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
-from migration_playbook.orchestration.actions import ACTIONS, Action
+from migration_playbook.orchestration.actions import Action, actions_for
 from migration_playbook.orchestration.candidate import with_candidate
 from migration_playbook.orchestration.ledger import Ledger, LedgerAction, LedgerEntry
 from migration_playbook.orchestration.queues import BrokerQueues, ConsumerQueues
@@ -34,7 +34,7 @@ from migration_playbook.orchestration.reports import PhaseReport, PreStepResult,
 from migration_playbook.phases.loader import render_table, table_text
 from migration_playbook.phases.models import GateSpec, Phase, RoutePatch, Step
 from migration_playbook.runner.catalog import with_replicas
-from migration_playbook.topology import Platform
+from migration_playbook.topology import Platform, load_hook
 from migration_playbook.traffic import TrafficReport, drive_sync
 
 EventSink = Callable[[str, str], None]
@@ -58,8 +58,13 @@ def _quiet(_kind: str, _message: str) -> None:
 
 
 def public_snapshot(ctx: KitContext) -> dict[str, Any]:
-    """Model versions and the drift report as the public API shows them now (best effort)."""
+    """Model versions and the drift report as the public API shows them now (best effort).
+
+    That is the bundled API's: a migration with an API of its own (its own pacts in the
+    topology's ``kit:``) gets no snapshot rather than a 404 recorded as one."""
     out: dict[str, Any] = {}
+    if ctx.topology.kit.pacts:
+        return out
     try:
         with ApiClient(ctx.url("proxy"), headers=ctx.auth_headers, timeout=30) as client:
             out["models"] = client.list_models().model_dump(mode="json")
@@ -67,6 +72,12 @@ def public_snapshot(ctx: KitContext) -> dict[str, Any]:
     except (ApiError, ValueError) as exc:
         out["error"] = str(exc)
     return out
+
+
+def traffic_for(ctx: KitContext) -> TrafficDriver:
+    """The topology's traffic (``kit.traffic``), else the kit's generator of the bundled API."""
+    hook = ctx.topology.kit.traffic
+    return drive_sync if hook is None else cast(TrafficDriver, load_hook(hook))
 
 
 def candidate_share(patch: RoutePatch) -> float:
@@ -100,19 +111,19 @@ class Engine:
         self,
         ctx: KitContext,
         *,
-        actions: Mapping[str, Action] = ACTIONS,
+        actions: Mapping[str, Action] | None = None,
         gates: GateRunner = run_gate,
         admin: Callable[[], AdminClient] | None = None,
-        traffic: TrafficDriver = drive_sync,
+        traffic: TrafficDriver | None = None,
         queues: ConsumerQueues | None = None,
         ledger: Ledger | None = None,
         snapshot: Snapshot = public_snapshot,
     ) -> None:
         self.ctx = ctx
-        self.actions = actions
+        self.actions = actions if actions is not None else actions_for(ctx.topology)
         self.run_gate = gates
         self.admin: Callable[[], AdminClient] = admin if admin is not None else ctx.admin
-        self.traffic = traffic
+        self.traffic = traffic if traffic is not None else traffic_for(ctx)
         self.queues = queues if queues is not None else BrokerQueues(ctx.amqp_uri)
         self.ledger = ledger if ledger is not None else Ledger(ctx.ledger_path)
         self.snapshot = snapshot

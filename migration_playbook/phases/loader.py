@@ -30,6 +30,7 @@ from migration_playbook.topology import Topology
 from strangler_proxy.errors import RouteTableError
 from strangler_proxy.route_table.loader import parse_table
 
+#: The bundled migration's phase files and load scenarios (the defaults of ``kit:``).
 PHASES_DIR = Path(__file__).parent
 LOADTESTS_DIR = Path(__file__).parent.parent / "loadtests"
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9-]*)\}")
@@ -41,6 +42,19 @@ class PhaseError(Exception):
     def __init__(self, issues: list[str]) -> None:
         super().__init__("\n".join(issues))
         self.issues = issues
+
+
+def phases_dir(topology: Topology, override: Path | None = None) -> Path:
+    """Where a topology's phase files are: ``override`` (``KIT_PHASES_DIR``), else the
+    topology's ``kit.phases``, else the bundled phases."""
+    if override is not None:
+        return override
+    return Path(topology.kit.phases) if topology.kit.phases else PHASES_DIR
+
+
+def loadtests_dir(topology: Topology) -> Path:
+    """Where the k6 scenarios of a topology's load gates are."""
+    return Path(topology.kit.loadtests) if topology.kit.loadtests else LOADTESTS_DIR
 
 
 def phase_files(folder: Path = PHASES_DIR) -> list[Path]:
@@ -121,13 +135,15 @@ def _check_table(phase: Phase, source: str, table: Mapping[str, Any]) -> list[st
     return []
 
 
-def _gate_issues(where: str, gate: GateSpec, routes: set[str], processes: set[str]) -> list[str]:
+def _gate_issues(
+    where: str, gate: GateSpec, routes: set[str], processes: set[str], loadtests: Path
+) -> list[str]:
     issues = []
     if isinstance(gate, ShadowGate | CanaryGate) and gate.route not in routes:
         issues.append(f"{where}: gate {gate.kind} names unknown route {gate.route!r}")
     if isinstance(gate, LoadGate):
-        if not (LOADTESTS_DIR / gate.script).is_file():
-            issues.append(f"{where}: load script {gate.script!r} not in {LOADTESTS_DIR}")
+        if not (loadtests / gate.script).is_file():
+            issues.append(f"{where}: load script {gate.script!r} not in {loadtests}")
         if gate.target not in processes:
             issues.append(f"{where}: load target {gate.target!r} is not a process of the phase")
     for attr in ("target", "parity_with", "served_by"):
@@ -151,6 +167,7 @@ def lint_phase(
 ) -> list[str]:
     """Every semantic problem of one phase against the topology it runs on (empty when it
     is usable)."""
+    loadtests = loadtests_dir(topology)
     known_processes = set(topology.processes)
     processes = set(phase.processes)
     issues = [
@@ -185,7 +202,7 @@ def lint_phase(
         if store not in topology.stores
     ]
     for gate in phase.gates:
-        issues += _gate_issues(f"{source} gates", gate, routes, processes)
+        issues += _gate_issues(f"{source} gates", gate, routes, processes, loadtests)
     earlier: tuple[RoutePatch, ...] = ()
     for step in phase.steps:
         where = f"{source} step {step.name!r}"
@@ -197,5 +214,5 @@ def lint_phase(
             continue
         issues += _check_table(phase, where, table)
         for gate in step.gates:
-            issues += _gate_issues(where, gate, routes, processes)
+            issues += _gate_issues(where, gate, routes, processes, loadtests)
     return issues

@@ -61,7 +61,15 @@ class ContractsGate(_Strict):
 
 class LoadGate(_Strict):
     kind: Literal["load"]
-    script: str = Field(description="k6 script under migration_playbook/loadtests/.")
+    script: str = Field(
+        description="k6 script in the topology's kit.loadtests folder (default: the bundled "
+        "migration_playbook/loadtests/)."
+    )
+    transactions_data: bool = Field(
+        default=True,
+        description="Give the script DATA_FILE, transactions from the kit's generator (the "
+        "bundled API's); a scenario of another API makes its own requests.",
+    )
     target: str = "proxy"
     vus: int = Field(default=10, ge=1, le=200)
     duration_s: float = Field(default=15, gt=0, le=600)

@@ -1,5 +1,6 @@
 """The topology: where every process of a migration runs and how to reach it, as data."""
 
+from migration_playbook.topology.hooks import HookError, load_hook
 from migration_playbook.topology.loader import (
     BUNDLED_TOPOLOGY,
     Resolver,
@@ -7,10 +8,18 @@ from migration_playbook.topology.loader import (
     lint_topology,
     load_topology,
 )
-from migration_playbook.topology.models import Platform, ProcessDef, ReplicaRecipe, Topology
+from migration_playbook.topology.models import (
+    KitConfig,
+    Platform,
+    ProcessDef,
+    ReplicaRecipe,
+    Topology,
+)
 
 __all__ = [
     "BUNDLED_TOPOLOGY",
+    "HookError",
+    "KitConfig",
     "Platform",
     "ProcessDef",
     "ReplicaRecipe",
@@ -18,5 +27,6 @@ __all__ = [
     "Topology",
     "TopologyError",
     "lint_topology",
+    "load_hook",
     "load_topology",
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from migration_playbook.topology.hooks import HookError, load_hook
 from migration_playbook.topology.models import (
     PLACEHOLDER,
     SECRETS,
@@ -45,13 +46,15 @@ def load_topology(path: Path = BUNDLED_TOPOLOGY) -> Topology:
     except yaml.YAMLError as exc:
         raise TopologyError([f"{path.name}: invalid YAML: {exc}"]) from exc
     try:
-        return Topology.model_validate(raw)
+        topology = Topology.model_validate(raw)
     except ValidationError as exc:
         issues = [
             f"{path.name}: {'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
             for err in exc.errors(include_url=False)
         ]
         raise TopologyError(issues) from exc
+    # The team's files sit beside its topology: relative paths are read from its folder.
+    return topology.model_copy(update={"kit": topology.kit.relative_to(path.parent)})
 
 
 def _values(process: ProcessDef) -> list[tuple[str, str]]:
@@ -104,6 +107,31 @@ def lint_topology(topology: Topology, source: str) -> list[str]:
             if issue:
                 issues.append(f"{source}: {where}: {issue}")
     # A top-level env value is resolved per process: {host} there means each one's own.
+    return issues + _kit_issues(topology, source)
+
+
+def _kit_issues(topology: Topology, source: str) -> list[str]:
+    """The files and the code ``kit:`` names must exist."""
+    kit = topology.kit
+    issues = [
+        f"{source}: kit.{key}: {folder} is not a folder"
+        for key, folder in (("phases", kit.phases), ("loadtests", kit.loadtests))
+        if folder is not None and not Path(folder).is_dir()
+    ]
+    issues += [
+        f"{source}: kit.pacts: {path} is not a file"
+        for path in kit.pacts
+        if not Path(path).is_file()
+    ]
+    hooks = {"provider_states": kit.provider_states, "traffic": kit.traffic}
+    hooks |= {f"actions.{name}": hook for name, hook in kit.actions.items()}
+    for key, hook in hooks.items():
+        if hook is None:
+            continue
+        try:
+            load_hook(hook)
+        except HookError as exc:
+            issues.append(f"{source}: kit.{key}: {exc}")
     return issues
 
 

@@ -14,12 +14,17 @@ interpreter (its virtual environment's ``bin``); ``{python}`` that interpreter; 
 ``{port}`` and ``{bind}`` of the process's own URL; ``{url:NAME}`` the URL of process NAME;
 ``{store:NAME}`` the database URL of store NAME; ``{amqp_uri}`` the broker;
 ``{secret:jwt}`` the proxy's token secret (kept in the workdir, never in the file).
+
+Besides the processes, ``kit:`` names the files and the code a migration brings to the
+kit (its phase files, load scenarios, pacts, provider states, traffic, pre-steps); every
+default is the bundled migration's, so a team's own topology only names what differs.
 """
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
+from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
@@ -30,6 +35,8 @@ NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([a-z][a-z0-9-]*))?\}")
 SIMPLE_PLACEHOLDERS = frozenset({"workdir", "bin", "python", "host", "port", "bind", "amqp_uri"})
 SECRETS = frozenset({"jwt"})
+#: A Python object the kit imports: ``package.module:attribute``.
+HOOK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Platform(StrEnum):
@@ -139,6 +146,67 @@ class ProcessDef(_Strict):
         return urlsplit(self.url).port if self.url else None
 
 
+def _hook(value: str | None) -> str | None:
+    if value is not None and not HOOK.match(value):
+        raise ValueError(f"{value!r}: name a Python object as package.module:attribute")
+    return value
+
+
+class KitConfig(_Strict):
+    """What a migration brings to the kit besides its processes. Relative paths are read
+    from the topology file's folder; None (or empty) means the bundled migration's."""
+
+    phases: str | None = Field(default=None, description="The folder of the phase files.")
+    loadtests: str | None = Field(
+        default=None, description="The folder of the k6 scenarios the load gates name."
+    )
+    pacts: tuple[str, ...] = Field(
+        default=(), description="The HTTP pact files the contracts gates replay."
+    )
+    pact_provider: str | None = Field(default=None, description="The provider name in those pacts.")
+    provider_states: str | None = Field(
+        default=None,
+        description="package.module:factory; factory(base_url, headers) is a context manager "
+        "giving the object that puts the provider into each pact state.",
+    )
+    traffic: str | None = Field(
+        default=None,
+        description="package.module:function that sends a step's traffic through the proxy "
+        "(the signature of migration_playbook.traffic.drive_sync).",
+    )
+    actions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Pre-step name -> package.module:function(ctx, options) -> str, added to "
+        "the kit's own pre-steps.",
+    )
+
+    @field_validator("provider_states", "traffic")
+    @classmethod
+    def _hooks(cls, value: str | None) -> str | None:
+        return _hook(value)
+
+    @field_validator("actions")
+    @classmethod
+    def _action_hooks(cls, value: dict[str, str]) -> dict[str, str]:
+        for hook in value.values():
+            _hook(hook)
+        return value
+
+    def relative_to(self, folder: Path) -> KitConfig:
+        """The same with every relative path made absolute against ``folder``."""
+
+        def absolute(path: str) -> str:
+            return str((folder / path).resolve())
+
+        return self.model_copy(
+            update={
+                "phases": absolute(self.phases) if self.phases else None,
+                "loadtests": absolute(self.loadtests) if self.loadtests else None,
+                "pacts": tuple(absolute(p) for p in self.pacts),
+            }
+        )
+
+
 class Broker(_Strict):
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -155,6 +223,7 @@ class Topology(_Strict):
     )
     env: dict[str, str] = Field(default_factory=dict, description="Environment every process gets.")
     processes: dict[str, ProcessDef]
+    kit: KitConfig = KitConfig()
 
     @field_validator("processes", "stores")
     @classmethod

@@ -285,3 +285,19 @@ def test_on_platform_external_the_engine_starts_stops_and_retires_nothing(
     assert any("legacy-sync still answer" in e and "stops nothing" in e for e in events)
     assert not any(e.startswith("starting ") for e in events)
     assert LedgerAction.STOP not in [e.action for e in ledger.read()]
+
+
+def test_open_model_starts_every_request_on_schedule_and_waits_for_them() -> None:
+    import asyncio
+
+    from migration_playbook.traffic import open_model
+
+    done: list[int] = []
+
+    async def send(index: int) -> None:
+        await asyncio.sleep(0.05)  # slower than the interval: requests overlap
+        done.append(index)
+
+    started = asyncio.run(open_model(100, 0.2, send))
+    assert started == 20
+    assert sorted(done) == list(range(20))

@@ -1,0 +1,1 @@
+"""The helpdesk monolith: one Flask app that files, shows and lists tickets."""
