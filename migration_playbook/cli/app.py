@@ -61,6 +61,10 @@ def _register_groups() -> None:
 
     app.command("report")(report.report_command)
 
+    from migration_playbook.cli import render
+
+    app.add_typer(render.app, name="render")
+
 
 _register_groups()
 
