@@ -69,6 +69,10 @@ def dockerfile_text(spec: ImageSpec, contents: ImageContents) -> str:
     else:
         cmd = f'["python", "-m", "{spec.entry}"]'
     env += ["MLFLOW_DISABLE_TELEMETRY=true", "DO_NOT_TRACK=true"]
+    healthcheck = (
+        '["python", "-c", "import os, urllib.request; urllib.request.urlopen('
+        f"'http://127.0.0.1:%s{spec.health}' % os.environ['PORT'], timeout=2)\"]"
+    )
     copies = "\n".join(_copy(folder) for folder in contents.packages)
     env_lines = " \\\n    ".join(env)
     return f"""# {spec.name}: {spec.description}.
@@ -95,16 +99,18 @@ ENV PATH=/opt/venv/bin:$PATH \\
     PYTHONDONTWRITEBYTECODE=1 \\
     PYTHONUNBUFFERED=1 \\
     {env_lines}
-RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/kit --create-home kit \\
+RUN groupadd --system --gid 10001 kit \\
+ && useradd --system --uid 10001 --gid kit --home-dir /var/lib/kit --create-home kit \\
  && mkdir -p /var/lib/kit/mlflow/artifacts \\
  && chown -R kit:kit /var/lib/kit
 COPY --from=build /opt/venv /opt/venv
 {copies}
-USER kit
+# numeric, so that a runtime without the image's /etc/passwd still runs it as non-root
+USER 10001:10001
 WORKDIR /var/lib/kit
 EXPOSE {spec.port}
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \\
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s{spec.health}' % os.environ['PORT'], timeout=2)"]
+  CMD {healthcheck}
 CMD {cmd}
 """
 

@@ -69,7 +69,8 @@ def render_files(
         n = phase.phase
         compose_header = (
             _HEADER
-            + f"# Phase {n}: {phase.title}. Run: docker compose -f compose/phase-{n}.yaml up --build\n"
+            + f"# Phase {n}: {phase.title}.\n"
+            + f"# Run: docker compose -f compose/phase-{n}.yaml up --build\n"
         )
         files[f"compose/phase-{n}.yaml"] = _yaml(render_compose(topology, phase), compose_header)
         files[f"compose/routes/phase-{n}.yaml"] = _route_table(topology, phase)
