@@ -56,8 +56,8 @@ VENV_SEEDED = frozenset({"pip", "setuptools", "wheel"})
 #: Images that run no kit module: their direct requirements.
 COMMAND_IMAGE_NEEDS: dict[str, tuple[str, ...]] = {"mlflow": ("mlflow", "psycopg[binary]")}
 #: The image's platform: CPython 3.11 on Linux x86_64 (markers are evaluated for it).
-_ENVIRONMENT = {
-    **default_environment(),
+_ENVIRONMENT: dict[str, str] = {
+    **{key: str(value) for key, value in default_environment().items()},
     "sys_platform": "linux",
     "platform_system": "Linux",
     "os_name": "posix",
@@ -136,7 +136,7 @@ def _stdlib() -> frozenset[str]:
 
 
 def _lock(lock: Path) -> dict[str, str]:
-    pins = {}
+    pins: dict[str, str] = {}
     for line in lock.read_text().splitlines():
         match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
         if match:
