@@ -110,6 +110,22 @@ def ensure_base_image() -> str:
     return BASE_IMAGE
 
 
+def download_wheels(image: str) -> Path:
+    """Every wheel ``image``'s requirements name, in a cache shared by the builds (this
+    machine's pip configuration: its local wheel folders first, so torch is the local
+    CPU wheel)."""
+    wheels = STORE / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    requirements = REPO / f"compose/docker/{image}/requirements.txt"
+    python = Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin/python"
+    subprocess.run(
+        [str(python), "-m", "pip", "download", "-q", "--only-binary=:all:", "-d", str(wheels),
+         "-r", str(requirements)],
+        check=True, capture_output=True, text=True, timeout=1200,
+    )  # fmt: skip
+    return wheels
+
+
 def build_context(image: str, dest: Path) -> Path:
     """A copy of the repository's build context for ``image``, with every wheel it installs
     downloaded into ``compose/docker/wheels`` (this machine's pip configuration: its
@@ -119,12 +135,11 @@ def build_context(image: str, dest: Path) -> Path:
                  "legacy_monolith", "strangler_proxy", "extracted_services"):  # fmt: skip
         shutil.copytree(REPO / name, dest / name, ignore=ignore)
     wheels = dest / "compose/docker/wheels"
-    requirements = dest / f"compose/docker/{image}/requirements.txt"
-    subprocess.run(
-        [str(Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin/python"), "-m", "pip",
-         "download", "-q", "--only-binary=:all:", "-d", str(wheels), "-r", str(requirements)],
-        check=True, capture_output=True, text=True, timeout=1200,
-    )  # fmt: skip
+    for wheel in download_wheels(image).glob("*.whl"):
+        try:
+            os.link(wheel, wheels / wheel.name)  # the cache is on the same file system
+        except OSError:
+            shutil.copy(wheel, wheels / wheel.name)
     return dest
 
 
