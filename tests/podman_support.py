@@ -70,15 +70,17 @@ def image_exists(ref: str) -> bool:
 
 
 def _debian_mirror() -> str:
-    for path in [Path("/etc/apt/sources.list"), *Path("/etc/apt/sources.list.d").glob("*")]:
+    """The Debian mirror apt uses here (other repositories in the sources are skipped)."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
         if not path.is_file():
             continue
         for line in path.read_text().splitlines():
-            line = line.strip()
-            if line.startswith("URIs:") and "security" not in line:
-                return line.split()[1]
-            if line.startswith("deb ") and "security" not in line:
-                return next(word for word in line.split()[1:] if "://" in word)
+            words = line.split()
+            if line.startswith("URIs:") or line.startswith("deb "):
+                for uri in words[1:]:
+                    if "://" in uri and uri.rstrip("/").endswith("/debian"):
+                        return uri
     return "http://deb.debian.org/debian"
 
 
