@@ -126,3 +126,29 @@ def test_kit_render_compose_check_fails_on_a_drifted_copy(tmp_path: Path) -> Non
     )
     assert result.exit_code == 1
     assert "compose/phase-0.yaml" in result.output
+
+
+def test_consumer_replicas_become_competing_consumer_services() -> None:
+    training = TOPOLOGY.processes["training"].model_copy(update={"replicas": 3})
+    topology = TOPOLOGY.model_copy(
+        update={"processes": {**TOPOLOGY.processes, "training": training}}
+    )
+    services = render_compose(topology, PHASES[3])["services"]
+    replicas = sorted(name for name in services if name.startswith("training-replica-"))
+    assert replicas == ["training-replica-1", "training-replica-2"]
+    replica = services["training-replica-1"]
+    assert replica["command"] == [*services["training"]["command"], "consume"]
+    assert (
+        replica["environment"]["DATABASE_URL"]
+        == services["training"]["environment"]["DATABASE_URL"]
+    )
+    assert "ports" not in replica
+
+
+def test_mlflow_runs_the_topology_command_against_its_own_database() -> None:
+    mlflow = render_compose(TOPOLOGY, PHASES[1])["services"]["mlflow"]
+    command = mlflow["command"]
+    assert command[:2] == ["/opt/venv/bin/mlflow", "server"]
+    assert command[command.index("--backend-store-uri") + 1].endswith("@postgres:5432/mlflow")
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert mlflow["environment"]["PORT"] == command[command.index("--port") + 1]
