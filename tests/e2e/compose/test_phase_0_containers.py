@@ -130,7 +130,7 @@ def test_phase_0_answers_health_and_predictions_through_the_proxy(phase0: dict[s
     for name in ("monolith", "proxy"):
         assert httpx.get(phase0[name] + "/healthz", timeout=5).status_code == 200
     for name in ("monolith", "proxy"):  # the image's own HEALTHCHECK, run by podman
-        result = podman.podman("healthcheck", "run", PREFIX + name, check=False)
+        result = podman.run_healthcheck(PREFIX + name, TAG.format(name))
         assert result.returncode == 0, result.stdout + result.stderr
     with ApiClient(phase0["monolith"], timeout=60) as monolith:
         monolith.ingest(TransactionGenerator(seed=1, id_prefix="history").generate(600))
