@@ -30,8 +30,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP)
 
+# `make test` also installs podman, runc and debootstrap (the container tests); `make
+# services` alone does when KIT_CONTAINER_TOOLS=1.
+KIT_CONTAINER_TOOLS ?= 0
 services:
-	@bash scripts/ensure_services.sh
+	@KIT_CONTAINER_TOOLS=$(KIT_CONTAINER_TOOLS) bash scripts/ensure_services.sh
 
 lint: venv
 	$(BIN)/ruff check .
@@ -47,6 +50,7 @@ typecheck: venv
 PG_ENV_FILE = $${XDG_CONFIG_HOME:-$$HOME/.config}/ai-migration-kit/postgres.env
 TEST_PG_ENV = export TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(sed -n 's/^TEST_POSTGRES_URL=//p' "$(PG_ENV_FILE)" 2>/dev/null)}"
 
+test: KIT_CONTAINER_TOOLS = 1
 test: venv services lint typecheck
 	@$(TEST_PG_ENV); set -x; $(BIN)/python -m pytest tests
 

@@ -158,3 +158,21 @@ if [ ! -x /usr/bin/chromium ]; then
   log "installing chromium"
   apt_install --no-install-recommends chromium fonts-liberation
 fi
+
+# --- Podman (the container tests, tests/e2e/compose) --------------------------------------
+# Only when the container tests will run (`make test` sets KIT_CONTAINER_TOOLS=1): rootful
+# podman with runc (crun cannot set the sandbox's rlimits) and debootstrap, which makes the
+# tests' local base image (no image registry is reachable from the test machines).
+if [ "${KIT_CONTAINER_TOOLS:-0}" = 1 ]; then
+  missing_tools=()
+  for tool in podman runc debootstrap; do
+    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing_tools+=("$tool")
+  done
+  # `podman run --init` runs catatonit, a package podman only recommends
+  [ -x /usr/libexec/podman/catatonit ] || missing_tools+=(catatonit)
+  if [ "${#missing_tools[@]}" -gt 0 ]; then
+    log "installing ${missing_tools[*]} (the container tests)"
+    apt_install --no-install-recommends "${missing_tools[@]}"
+  fi
+  log "podman $(podman --version 2>/dev/null | awk '{print $3}') with runc is installed"
+fi

@@ -61,10 +61,11 @@ def _register_groups() -> None:
 
     app.command("report")(report.report_command)
 
-    from migration_playbook.cli import doctor, workshop
+    from migration_playbook.cli import doctor, render, workshop
 
     app.command("doctor")(doctor.doctor_command)
     app.add_typer(workshop.app, name="workshop")
+    app.add_typer(render.app, name="render")
 
 
 _register_groups()
