@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from typer.testing import CliRunner
 
+from migration_playbook.cli.app import app
 from migration_playbook.context import KitContext
 from migration_playbook.orchestration.engine import Engine
 from migration_playbook.settings import KitSettings
@@ -62,14 +64,29 @@ def test_every_exercise_is_tested_here() -> None:
     assert [e.number for e in EXERCISES] == [1, 2, 3, 4]
 
 
-def test_exercise_1_proxy_in_front(workshop_stack: KitContext) -> None:
+def test_exercise_1_proxy_in_front(
+    workshop_stack: KitContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = _fails_then_passes(workshop_stack, 1)
     text = " ".join(_missing(before))
     assert "transactions" in text and "/legacy" in text
     assert "pact fails through the proxy" in text
-    # reset brings the planted fault back
-    find_exercise(1).reset(workshop_stack)
-    assert not find_exercise(1).check(workshop_stack).passed
+    # the same through the command a participant types, after `reset` planted it again
+    settings = workshop_stack.settings
+    monkeypatch.setenv("KIT_WORKDIR", str(settings.workdir))
+    monkeypatch.setenv("KIT_TOPOLOGY", str(settings.topology_file))
+    monkeypatch.setenv("KIT_AMQP_URI", workshop_stack.amqp_uri)
+    runner = CliRunner()
+    reset = runner.invoke(app, ["workshop", "reset", "1"])
+    assert reset.exit_code == 0, reset.output
+    assert "Exercise 1: Put the proxy in front" in reset.output
+    failing = runner.invoke(app, ["workshop", "check", "1"])
+    assert failing.exit_code == 1, failing.output
+    assert "todo route transactions goes to upstream monolith-legacy" in failing.output
+    assert runner.invoke(app, ["workshop", "solve", "1"]).exit_code == 0
+    passing = runner.invoke(app, ["workshop", "check", "1"])
+    assert passing.exit_code == 0, passing.output
+    assert "exercise 1 passed" in passing.output
 
 
 def test_exercise_2_canary_split(workshop_stack: KitContext) -> None:
