@@ -43,6 +43,13 @@ def workshop_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitCont
             Engine(ctx).down()
 
 
+def _use_stack(ctx: KitContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``kit`` commands of this process reach the module's stack."""
+    monkeypatch.setenv("KIT_WORKDIR", str(ctx.settings.workdir))
+    monkeypatch.setenv("KIT_TOPOLOGY", str(ctx.settings.topology_file))
+    monkeypatch.setenv("KIT_AMQP_URI", ctx.amqp_uri)
+
+
 def _missing(verdict: Verdict) -> list[str]:
     return [item.text for item in verdict.items if not item.passed]
 
@@ -72,10 +79,7 @@ def test_exercise_1_proxy_in_front(
     assert "transactions" in text and "/legacy" in text
     assert "pact fails through the proxy" in text
     # the same through the command a participant types, after `reset` planted it again
-    settings = workshop_stack.settings
-    monkeypatch.setenv("KIT_WORKDIR", str(settings.workdir))
-    monkeypatch.setenv("KIT_TOPOLOGY", str(settings.topology_file))
-    monkeypatch.setenv("KIT_AMQP_URI", workshop_stack.amqp_uri)
+    _use_stack(workshop_stack, monkeypatch)
     runner = CliRunner()
     reset = runner.invoke(app, ["workshop", "reset", "1"])
     assert reset.exit_code == 0, reset.output
@@ -94,10 +98,17 @@ def test_exercise_2_canary_split(workshop_stack: KitContext) -> None:
     assert any("not by a canary route" in text for text in _missing(before))
 
 
-def test_exercise_3_operator_revert(workshop_stack: KitContext) -> None:
+def test_exercise_3_operator_revert(
+    workshop_stack: KitContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = _fails_then_passes(workshop_stack, 3)
     text = " ".join(_missing(before))
     assert "refused a table" in text and "not reverted" in text
+    # the reverted table serves every client again: `kit workshop traffic` counts no failure
+    _use_stack(workshop_stack, monkeypatch)
+    traffic = CliRunner().invoke(app, ["workshop", "traffic", "--seconds", "2", "--rate", "10"])
+    assert traffic.exit_code == 0, traffic.output
+    assert "20 sent, 20 ok, 0 failed" in traffic.output
 
 
 def test_exercise_4_dead_letter_replay(workshop_stack: KitContext) -> None:
