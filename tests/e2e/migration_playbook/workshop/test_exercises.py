@@ -68,7 +68,7 @@ def _fails_then_passes(ctx: KitContext, number: int) -> Verdict:
 
 
 def test_every_exercise_is_tested_here() -> None:
-    assert [e.number for e in EXERCISES] == [1, 2, 3, 4]
+    assert [e.number for e in EXERCISES] == [1, 2, 3, 4, 5]
 
 
 def test_exercise_1_proxy_in_front(
@@ -115,3 +115,9 @@ def test_exercise_4_dead_letter_replay(workshop_stack: KitContext) -> None:
     before = _fails_then_passes(workshop_stack, 4)
     text = " ".join(_missing(before))
     assert "missing in the monolith" in text and "parked in dead-letter queues" in text
+
+
+def test_exercise_5_rollback_lab(workshop_stack: KitContext) -> None:
+    before = _fails_then_passes(workshop_stack, 5)
+    text = " ".join(_missing(before))
+    assert "not the faulty build" in text and "has not fired" in text
