@@ -7,6 +7,7 @@ from migration_playbook.workshop.exercises import (
     dead_letter,
     operator_revert,
     proxy_in_front,
+    rollback_lab,
 )
 from migration_playbook.workshop.model import Exercise
 
@@ -15,6 +16,7 @@ EXERCISES: tuple[Exercise, ...] = (
     canary_split.EXERCISE,
     operator_revert.EXERCISE,
     dead_letter.EXERCISE,
+    rollback_lab.EXERCISE,
 )
 
 
