@@ -80,6 +80,7 @@ def test_the_playbook_chapters_have_e2e_blocks_for_every_phase() -> None:
     assert covered == {p.name for p in CHAPTERS}
 
 
+@pytest.mark.timeout(2400)  # the whole migration, phase 4's closed loop among it
 def test_the_playbooks_commands_run_in_order_against_a_stack(
     docs_stack: KitContext, tmp_path: Path
 ) -> None:
@@ -103,16 +104,19 @@ def test_the_playbooks_commands_run_in_order_against_a_stack(
         AMQP_URI=str(settings.amqp_uri),  # what `kit events` reads; a reader's default broker
     )
     env.pop("KIT_ADMIN_TOKEN", None)  # the docs say how to get one
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    pieces = _DELIMITED.split(done.stdout)
+    transcript = tmp_path / "stdout.txt"  # written as it runs: `tail -f` it to follow
+    with transcript.open("w") as out:
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=2300,
+            check=False,
+        )
+    pieces = _DELIMITED.split(transcript.read_text())
     outputs = {int(pieces[i]): pieces[i + 1] for i in range(1, len(pieces) - 1, 2)}
     if done.returncode != 0:
         last = max(outputs, default=0)
