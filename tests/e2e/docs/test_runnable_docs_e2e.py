@@ -61,7 +61,10 @@ def _rewrites(ctx: KitContext) -> list[tuple[re.Pattern[str], str]]:
         for name, url in bundled.items()
         if name in ctx.catalog
     ]
-    rules.append((re.compile(r"(?<![\w/])var/kit/"), f"{ctx.settings.workdir}/"))
+    workdir = ctx.settings.workdir.resolve()
+    # a relative sqlite URL (three slashes) becomes an absolute one (four)
+    rules.append((re.compile(r"sqlite:///var/kit/"), f"sqlite:///{workdir}/"))
+    rules.append((re.compile(r"(?<![\w/])var/kit/"), f"{workdir}/"))
     return rules
 
 
@@ -90,6 +93,9 @@ def test_the_playbooks_commands_run_in_order_against_a_stack(
         f"printf '\\n{DELIMITER.format(i)}\\n'\n{_rewrite(b.text, rules)}"
         for i, b in enumerate(blocks)
     )
+    bundled = [p.url for p in load_topology().processes.values() if p.url]
+    left = [u for u in [*bundled, "var/kit/"] if re.search(re.escape(u) + r"(?!\d)", script)]
+    assert not left, f"the bundled topology's {left} would reach a reader's own kit"
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     settings = docs_stack.settings
