@@ -57,14 +57,15 @@ class Block:
 
 
 def documented_files(repo: Path = REPO) -> list[Path]:
-    """The Markdown files whose commands are checked: README.md, every package's README
-    and the playbook's chapters (tests/ and the virtualenv excluded)."""
+    """The Markdown files whose commands are checked: README.md, every package's README,
+    docs/ and the playbook's chapters (tests/ and the virtualenv excluded)."""
     files = [repo / "README.md"]
     for readme in sorted(repo.glob("*/**/README.md")):
         parts = readme.relative_to(repo).parts
         if parts[0] in {".venv", "tests", "var", "reports", "node_modules"}:
             continue
         files.append(readme)
+    files += sorted((repo / "docs").glob("*.md"))
     files += sorted((repo / "migration_playbook" / "docs").glob("*.md"))
     return list(dict.fromkeys(f for f in files if f.is_file()))
 
