@@ -152,6 +152,10 @@ def test_an_unclosed_fence_is_an_error() -> None:
         ("a\nb", "a\nc", False),
         ("a\n...\nd", "a\nb\nc", False),
         ("a", "a\nb", False),
+        ("reverted to version ...", "reverted to version 1 (now 3)", True),
+        ("measured ... > limit 0.02", "measured 0.4 > limit 0.02", True),
+        ("measured ... > limit 0.02", "measured 0.4 > limit 0.5", False),
+        ("x ... y", "x y", False),
     ],
 )
 def test_shown_output_is_compared_line_by_line(shown: str, printed: str, same: bool) -> None:
