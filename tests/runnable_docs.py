@@ -12,7 +12,8 @@ its language, so that no command a reader is told to type can rot unnoticed:
 
 A runnable block may be followed (blank lines between are allowed) by a block whose info
 string is ``text output``: what the commands print. The test compares it line by line,
-trailing spaces ignored; a line that is exactly ``...`` stands for any number of lines.
+trailing spaces ignored; a line that is exactly ``...`` stands for any number of lines,
+and ``...`` inside a line for any text (a figure that changes from run to run).
 """
 
 from __future__ import annotations
@@ -57,14 +58,15 @@ class Block:
 
 
 def documented_files(repo: Path = REPO) -> list[Path]:
-    """The Markdown files whose commands are checked: README.md, every package's README
-    and the playbook's chapters (tests/ and the virtualenv excluded)."""
+    """The Markdown files whose commands are checked: README.md, every package's README,
+    docs/ and the playbook's chapters (tests/ and the virtualenv excluded)."""
     files = [repo / "README.md"]
     for readme in sorted(repo.glob("*/**/README.md")):
         parts = readme.relative_to(repo).parts
         if parts[0] in {".venv", "tests", "var", "reports", "node_modules"}:
             continue
         files.append(readme)
+    files += sorted((repo / "docs").glob("*.md"))
     files += sorted((repo / "migration_playbook" / "docs").glob("*.md"))
     return list(dict.fromkeys(f for f in files if f.is_file()))
 
@@ -156,6 +158,14 @@ def _normalise(text: str) -> list[str]:
     return lines
 
 
+def _line_matches(want: str, got: str) -> bool:
+    """Equal, or equal outside the ``...`` of ``want`` (each stands for any text)."""
+    if ELLIPSIS not in want:
+        return want == got
+    pattern = ".*".join(re.escape(part) for part in want.split(ELLIPSIS))
+    return re.fullmatch(pattern, got) is not None
+
+
 def output_matches(expected: str, actual: str) -> bool:
     """Whether ``actual`` is what ``expected`` shows (``...`` lines match any lines)."""
     want, got = _normalise(expected), _normalise(actual)
@@ -165,6 +175,6 @@ def output_matches(expected: str, actual: str) -> bool:
             return j == len(got)
         if want[i] == ELLIPSIS:
             return any(match(i + 1, k) for k in range(j, len(got) + 1))
-        return j < len(got) and want[i] == got[j] and match(i + 1, j + 1)
+        return j < len(got) and _line_matches(want[i], got[j]) and match(i + 1, j + 1)
 
     return match(0, 0)

@@ -4,12 +4,17 @@ they show (`tests/runnable_docs.py` says how blocks are marked)."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
+import typer.core
 
+from migration_playbook.cli.app import app as kit_app
 from tests.runnable_docs import (
     REPO,
     Block,
@@ -147,6 +152,10 @@ def test_an_unclosed_fence_is_an_error() -> None:
         ("a\nb", "a\nc", False),
         ("a\n...\nd", "a\nb\nc", False),
         ("a", "a\nb", False),
+        ("reverted to version ...", "reverted to version 1 (now 3)", True),
+        ("measured ... > limit 0.02", "measured 0.4 > limit 0.02", True),
+        ("measured ... > limit 0.02", "measured 0.4 > limit 0.5", False),
+        ("x ... y", "x y", False),
     ],
 )
 def test_shown_output_is_compared_line_by_line(shown: str, printed: str, same: bool) -> None:
@@ -157,3 +166,73 @@ def test_a_drifted_command_fails_the_block(tmp_path: Path) -> None:
     failing = Block(Path("p.md"), 1, "bash", "runnable", "kit phase lint --no-such-flag")
     with pytest.raises(AssertionError, match="exit 2"):
         run_block(failing, block_env(tmp_path))
+
+
+# -- every `kit` line, run or not, is a command the real CLI accepts ------------------
+
+_SHELL_OPERATORS = {"||", "&&", ";", "|", ">", ">>", "<", "&"}
+_KIT_WORD = re.compile(r"(^|[\s;|&(])(\.venv/bin/)?kit(\s|$)")
+
+
+def kit_command_lines(block: Block) -> list[list[str]]:
+    """The arguments of each ``kit ...`` command in a block (continuations joined,
+    comments and whatever follows a shell operator dropped)."""
+    text = re.sub(r"\\\n", " ", block.text)
+    commands = []
+    for line in text.splitlines():
+        if not _KIT_WORD.search(line):
+            continue  # other commands' quoting may span lines; kit lines do not
+        words = shlex.split(line, comments=True)
+        for index, word in enumerate(words):
+            if word in {"kit", ".venv/bin/kit"} and (
+                index == 0 or words[index - 1] in _SHELL_OPERATORS
+            ):
+                args = []
+                for arg in words[index + 1 :]:
+                    if arg in _SHELL_OPERATORS:
+                        break
+                    args.append(arg)
+                commands.append(args)
+    return commands
+
+
+def parse_kit(args: list[str]) -> None:
+    """Parse ``kit ARGS`` with the real command tree, without running it: an unknown
+    command, an unknown option or a missing argument raises (a ``typer.TyperException``)."""
+    command = typer.main.get_command(kit_app)
+    path = ["kit"]
+    rest = list(args)
+    while isinstance(command, typer.core.TyperGroup) and rest and not rest[0].startswith("-"):
+        sub = command.get_command(typer.Context(command), rest[0])
+        if sub is None:
+            raise typer.BadParameter(f"no command {rest[0]!r} in {' '.join(path)}")
+        command, path = sub, [*path, rest.pop(0)]
+    try:
+        command.make_context(" ".join(path), rest)
+    except typer.Exit:  # --help printed the help
+        pass
+
+
+KIT_LINES = [(b, args) for b in BLOCKS for args in kit_command_lines(b)]
+
+
+def test_the_docs_show_kit_commands() -> None:
+    assert len(KIT_LINES) > 40
+
+
+@pytest.mark.parametrize(
+    ("block", "args"), KIT_LINES, ids=[f"{b.where} kit {' '.join(a)}" for b, a in KIT_LINES]
+)
+def test_every_kit_command_in_the_docs_is_one_the_cli_accepts(
+    block: Block, args: list[str]
+) -> None:
+    try:
+        parse_kit(args)
+    except typer.TyperException as exc:
+        pytest.fail(f"{block.where}: kit {' '.join(args)}: {exc}")
+
+
+def test_a_wrong_flag_or_command_is_refused() -> None:
+    for args in (["phase", "apply"], ["routes", "revert"], ["up", "--phas", "1"], ["nope"]):
+        with pytest.raises(typer.TyperException):
+            parse_kit(args)
