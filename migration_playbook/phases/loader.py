@@ -26,7 +26,7 @@ from migration_playbook.phases.models import (
     RoutePatch,
     ShadowGate,
 )
-from migration_playbook.topology import Topology
+from migration_playbook.topology import Capability, Topology
 from strangler_proxy.errors import RouteTableError
 from strangler_proxy.route_table.loader import parse_table
 
@@ -146,6 +146,24 @@ def _gate_issues(where: str, gate: GateSpec, routes: set[str], processes: set[st
     return issues
 
 
+def _dry_run_issues(phase: Phase, source: str, topology: Topology) -> list[str]:
+    """A ``dry_run: true`` upstream promises the proxy that shadow copies write nothing; only
+    a process that declares the ``dry_run`` capability in the topology keeps that promise."""
+    issues = []
+    for upstream_name, upstream in phase.route_table.get("upstreams", {}).items():
+        if not isinstance(upstream, dict) or upstream.get("dry_run") is not True:
+            continue
+        for name in _PLACEHOLDER.findall(str(upstream.get("url", ""))):
+            process = topology.processes.get(name)
+            if process is not None and Capability.DRY_RUN not in process.capabilities:
+                issues.append(
+                    f"{source}: upstream {upstream_name!r} declares dry_run: true, but process "
+                    f"{name!r} does not declare the dry_run capability in topology "
+                    f"{topology.name} (it may write on a shadow copy)"
+                )
+    return issues
+
+
 def lint_phase(
     phase: Phase, source: str, topology: Topology, known_actions: Iterable[str]
 ) -> list[str]:
@@ -176,6 +194,7 @@ def lint_phase(
     for upstream in base.get("upstreams", {}).values():
         for name in _PLACEHOLDER.findall(str(upstream.get("url", ""))):
             issues.append(f"{source}: upstream URL names {{{name}}}, not a process of the phase")
+    issues += _dry_run_issues(phase, source, topology)
     gates = [*phase.gates, *(gate for step in phase.steps for gate in step.gates)]
     issues += [
         f"{source}: reconciliation gate names store {store!r}, not in topology {topology.name}"

@@ -7,10 +7,17 @@ from migration_playbook.topology.loader import (
     lint_topology,
     load_topology,
 )
-from migration_playbook.topology.models import Platform, ProcessDef, ReplicaRecipe, Topology
+from migration_playbook.topology.models import (
+    Capability,
+    Platform,
+    ProcessDef,
+    ReplicaRecipe,
+    Topology,
+)
 
 __all__ = [
     "BUNDLED_TOPOLOGY",
+    "Capability",
     "Platform",
     "ProcessDef",
     "ReplicaRecipe",
