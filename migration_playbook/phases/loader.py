@@ -88,7 +88,7 @@ def render_table(
         if route is None:
             raise PhaseError([f"step patches unknown route {patch.route!r}"])
         route["mode"] = patch.mode
-        for key in ("primary", "candidate"):
+        for key in ("primary", "candidate", "read_fallback"):
             if getattr(patch, key) is not None:
                 route[key] = getattr(patch, key)
         if patch.mode == "canary":
@@ -140,6 +140,9 @@ def _gate_issues(where: str, gate: GateSpec, routes: set[str], processes: set[st
             for name in getattr(gate, "processes", ())
             if name in processes
         ]
+    for side in getattr(gate, "sides", ()):
+        if side not in processes:
+            issues.append(f"{where}: read-back side {side!r} is not a process of the phase")
     for target in getattr(gate, "targets", ()):
         if target not in processes:
             issues.append(f"{where}: contracts target {target!r} is not a process of the phase")
