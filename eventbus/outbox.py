@@ -128,7 +128,7 @@ def _pending(row: RowMapping) -> PendingEvent:
 
 
 #: How long a relay owns a row it wrote or claimed before another relay may take it.
-DEFAULT_LEASE_S = 30.0
+DEFAULT_LEASE_S = 10.0
 _LEASE_COLUMNS = {"owner": "VARCHAR(64)", "lease_until": "DOUBLE PRECISION"}
 
 
