@@ -117,3 +117,22 @@ def test_the_topology_declares_the_dry_run_capability_of_each_service_that_honou
     assert declared == {"inference", "ingestion", "chaos"}
     with pytest.raises(ValueError, match="capabilities"):
         ProcessDef.model_validate({"module": "x", "capabilities": ["teleport"]})
+
+
+def test_phase_1_reads_every_decision_back_from_either_side(tmp_path: Path) -> None:
+    phase = find_phase(1)
+    steps = {step.name: step for step in phase.steps}
+    urls = {"monolith": "http://127.0.0.1:1", "inference": "http://127.0.0.1:2"}
+    canary = render_table(phase, urls, [p for s in phase.steps[:3] for p in s.set])
+    audit = next(r for r in canary["routes"] if r["name"] == "prediction-audit")
+    assert (audit["primary"], audit["read_fallback"]) == ("monolith", "inference")
+    cut_over = render_table(phase, urls, [p for s in phase.steps for p in s.set])
+    audit = next(r for r in cut_over["routes"] if r["name"] == "prediction-audit")
+    assert (audit["primary"], audit["read_fallback"]) == ("inference", "monolith")
+    read_back = [g for g in steps["canary-50"].gates if g.kind == "read-back"]
+    assert [g.sides for g in read_back] == [("monolith", "inference")]
+
+    document = _base()
+    document["steps"][2]["gates"].append({"kind": "read-back", "sides": ["ghost"]})  # type: ignore[index]
+    issues = lint_phase(load_phase(_write(tmp_path, document)), "p7", TOPOLOGY, ACTIONS)
+    assert any("read-back side 'ghost' is not a process of the phase" in i for i in issues)
