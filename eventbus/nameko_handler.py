@@ -2,10 +2,14 @@
 
 nameko's ``EventHandler`` acks a message whose handler raised, and the event is lost.
 :class:`DeadLetteringEventHandler` instead validates the body against the event table's
-model (the method receives the typed event), rejects a failed message without requeue,
-and at start-up declares this layer's topology and applies the dead-letter policies, so a
-rejected message lands in ``<queue>.dlq`` where ``kit events dlq`` sees and replays it.
-Right for events that come a few at a time (``drift_detected``, ``training_completed``).
+model (the method receives the typed event) and treats a failure as the asyncio consumers
+do (``eventbus.retry``): a copy goes to ``<queue>.retry`` and comes back after the
+policy's delay, up to ``max_retries`` times, then to ``<queue>.dlq`` with the reason in its
+headers, where ``kit events dlq`` sees and replays it; the original is acked only after the
+broker confirmed the copy. An unreadable body is parked at once. Should the copy not be
+confirmed, the message is rejected and the broker's dead-letter policy (applied at
+start-up with this layer's topology) parks it: never lost. Right for events that come a
+few at a time (``drift_detected``, ``training_completed``).
 
 :class:`BatchEventHandler` is for streams (``prediction_logged``, ``transactions_ingested``):
 nameko spawns a worker, and the service commits and acks, once per message, which at a few
@@ -24,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pika
@@ -35,16 +40,32 @@ from contracts.events.catalog import route_for
 from eventbus.consumer_batch import BatchConsumer
 from eventbus.declare import apply_policies, declare_sync
 from eventbus.management import Management
-from eventbus.publisher_sync import connection_parameters
-from eventbus.retry import RetryPolicy
-from eventbus.topology import build_topology, handler_method
-from eventbus.wire import Delivery
+from eventbus.publisher_sync import SyncPublisher, connection_parameters
+from eventbus.retry import RetryPolicy, on_failure
+from eventbus.topology import ConsumerQueue, build_topology, handler_method
+from eventbus.wire import Delivery, InvalidMessage, redirected
 
 logger = logging.getLogger(__name__)
 
 
 class DeadLetteringEventHandler(EventHandler):  # type: ignore[misc]
-    """A nameko ``EventHandler`` that never loses a failed event."""
+    """A nameko ``EventHandler`` that retries a failed event after a delay, parks it after
+    the last retry, and never loses it."""
+
+    def __init__(
+        self,
+        source_service: str,
+        event_type: str,
+        *,
+        max_retries: int = 3,
+        retry_delay_s: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
+        self.policy = RetryPolicy(max_retries, retry_delay_s)
+        self._queue: ConsumerQueue | None = None
+        self._publisher: SyncPublisher | None = None
+        self._publish_lock = threading.Lock()
+        super().__init__(source_service, event_type, **kwargs)
 
     def setup(self) -> None:
         expected = handler_method(self.event_type)
@@ -61,7 +82,17 @@ class DeadLetteringEventHandler(EventHandler):  # type: ignore[misc]
         finally:
             connection.close()
         apply_policies(Management.from_amqp_uri(amqp_uri), topology, required=True)
+        self._queue = topology.consumer_queue(self.container.service_name, self.event_type)
+        self._publisher = SyncPublisher(
+            amqp_uri, topology=topology, name=f"{self.container.service_name}.retries"
+        )
         super().setup()
+
+    def stop(self) -> None:
+        super().stop()
+        if self._publisher is not None:
+            with self._publish_lock:
+                self._publisher.close()
 
     def handle_message(self, body: Any, message: Any) -> None:
         try:
@@ -69,7 +100,7 @@ class DeadLetteringEventHandler(EventHandler):  # type: ignore[misc]
             event = route_for(self.event_type).model.from_message(raw)
         except Exception as exc:  # noqa: BLE001 - an unreadable event is parked, not lost
             logger.error("%s: invalid %s event parked: %s", self, self.event_type, exc)
-            self._reject(message)
+            self._fail(message, InvalidMessage(f"invalid {self.event_type}: {exc}"))
             return
         super().handle_message(event, message)
 
@@ -77,15 +108,56 @@ class DeadLetteringEventHandler(EventHandler):  # type: ignore[misc]
         self, message: Any, result: Any = None, exc_info: Any = None
     ) -> None:
         if exc_info is not None:
-            logger.error(
-                "%s failed on %s; dead-lettering it",
-                self.method_name,
-                (message.headers or {}).get("event_id"),
-                exc_info=exc_info,
-            )
-            self._reject(message)
+            self._fail(message, exc_info[1])
         else:
             self.queue_consumer.ack_message(message)
+
+    def _fail(self, message: Any, error: BaseException) -> None:
+        """Send the failed message's copy to the delay queue (or, finally, the dead-letter
+        queue) and ack the original once the copy is confirmed; reject it if not."""
+        headers = dict(message.headers or {})
+        if self._queue is None or self._publisher is None:
+            self._reject(message)
+            return
+        action = on_failure(self._queue, headers, error, self.policy)
+        properties = message.properties or {}
+        copy = redirected(
+            body=message.body if isinstance(message.body, bytes) else str(message.body).encode(),
+            exchange=action.exchange,
+            routing_key=action.routing_key,
+            headers=action.headers,
+            message_id=properties.get("message_id"),
+            timestamp=_timestamp(properties.get("timestamp")),
+            app_id=properties.get("app_id"),
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+        )
+        try:
+            with self._publish_lock:
+                self._publisher.publish(copy, expiration_ms=action.expiration_ms)
+        except Exception as exc:  # noqa: BLE001 - the broker's policy parks it instead
+            logger.error("%s: could not redirect a failed event (%s); rejecting it", self, exc)
+            self._reject(message)
+            return
+        event_id = headers.get("event_id", properties.get("message_id"))
+        if action.kind == "retry":
+            logger.warning(
+                "%s failed on %s (%s); retry %s in %.1fs",
+                self.method_name,
+                event_id,
+                action.headers["x-failure-reason"],
+                action.headers["x-retry-count"],
+                self.policy.delay_s,
+            )
+        else:
+            logger.error(
+                "%s failed on %s; parked in %s: %s",
+                self.method_name,
+                event_id,
+                action.routing_key,
+                action.headers["x-failure-reason"],
+            )
+        self.queue_consumer.ack_message(message)
 
     def _reject(self, message: Any) -> None:
         if message.channel.connection:
@@ -93,6 +165,14 @@ class DeadLetteringEventHandler(EventHandler):  # type: ignore[misc]
                 message.reject(requeue=False)
             except ConnectionError:  # the broker reclaims it; it will be redelivered
                 pass
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
 
 
 def _json(body: Any) -> str:

@@ -5,8 +5,17 @@ transaction* as the state change it announces, so a committed change always has 
 event, even if the process dies right after answering. :class:`OutboxRelay` (an asyncio
 task) publishes committed rows pipelined with confirms and deletes exactly the confirmed
 ones; everything else stays for the next pass. Delivery is at least once: a crash between
-confirm and delete, or two relays on one database, publishes a row twice, and consumers
-drop the repeat by ``event_id``.
+confirm and delete publishes a row twice, and consumers drop the repeat by ``event_id``.
+
+Several relays on one database (uvicorn workers, consumer replicas, a restarted process
+beside the old one) never publish the same row together: every row has an owner and a
+lease. The process that writes a row owns it for ``lease_s`` (its relay publishes it from
+memory); a relay takes any other row only by claiming it, in one ``UPDATE`` whose
+candidate rows are selected ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (a concurrent claimer
+skips them instead of waiting) and whose own ``WHERE`` re-checks the lease (so a claimer
+that did wait sees the other's claim and leaves the row); on SQLite the ``UPDATE`` holds
+the database's one write lock. A relay then publishes only the rows it owns. Only a relay
+that stalls longer than the lease (or dies) lets another take its rows: at least once.
 
 Two ways rows reach the relay. The hot path hands the committed messages over
 (:meth:`OutboxRelay.hand_over`): they are published from memory, and the confirmed rows
@@ -30,6 +39,7 @@ import contextlib
 import functools
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +53,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Integer,
     LargeBinary,
     MetaData,
@@ -51,8 +62,13 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
+    or_,
     select,
+    text,
+    update,
 )
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from eventbus.publisher_async import AsyncPublisher
@@ -76,6 +92,9 @@ def outbox_table(metadata: MetaData, name: str = "outbox") -> Table:
         Column("app_id", String(64), nullable=False),
         Column("occurred_at", DateTime(timezone=True), nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
+        # Which relay may publish the row, and until when (epoch seconds): see the module.
+        Column("owner", String(64), nullable=True),
+        Column("lease_until", Float, nullable=True),
     )
 
 
@@ -92,11 +111,89 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-class Outbox:
-    """Reads and writes one outbox table; every method runs inside a caller's session."""
+def _pending(row: RowMapping) -> PendingEvent:
+    return PendingEvent(
+        row_id=int(row["id"]),
+        created_at=_aware(row["created_at"]),
+        message=OutgoingMessage(
+            exchange=row["exchange"],
+            routing_key=row["routing_key"],
+            body=bytes(row["body"]),
+            headers=dict(row["headers"]),
+            message_id=row["event_id"],
+            timestamp=_aware(row["occurred_at"]),
+            app_id=row["app_id"],
+        ),
+    )
 
-    def __init__(self, table: Table) -> None:
+
+#: How long a relay owns a row it wrote or claimed before another relay may take it.
+DEFAULT_LEASE_S = 10.0
+_LEASE_COLUMNS = {"owner": "VARCHAR(64)", "lease_until": "DOUBLE PRECISION"}
+
+
+class Outbox:
+    """Reads and writes one outbox table; every method runs inside a caller's session.
+
+    ``owner`` names this process's relay (a fresh id by default): the rows this process
+    writes are its own for ``lease_s``, and :meth:`claim` takes others' only when their
+    lease has run out.
+    """
+
+    def __init__(
+        self, table: Table, *, owner: str | None = None, lease_s: float = DEFAULT_LEASE_S
+    ) -> None:
+        if lease_s <= 0:
+            raise ValueError("lease_s must be positive")
         self.table = table
+        self.owner = owner or uuid.uuid4().hex
+        self.lease_s = lease_s
+
+    def upgrade(self, session: Session) -> None:
+        """Add the lease columns to an outbox table created before they existed (idempotent,
+        safe when two processes start together)."""
+        t = self.table
+        connection = session.connection()
+        present = {c["name"] for c in inspect(connection).get_columns(t.name)}
+        for name, sql_type in _LEASE_COLUMNS.items():
+            if name in present:
+                continue
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text(f'ALTER TABLE "{t.name}" ADD COLUMN IF NOT EXISTS {name} {sql_type}')
+                )
+            else:
+                connection.execute(text(f'ALTER TABLE "{t.name}" ADD COLUMN {name} {sql_type}'))
+
+    def claim(self, session: Session, limit: int, after_id: int = 0) -> list[PendingEvent]:
+        """Take up to ``limit`` rows with ``id > after_id`` (oldest first) that this relay
+        owns or whose lease ran out, renew the lease, and return the rows it now owns.
+
+        Call in a write transaction; the claim is visible to other relays once it commits.
+        """
+        t = self.table
+        now = time.time()
+        free = or_(t.c.lease_until.is_(None), t.c.lease_until < now, t.c.owner == self.owner)
+        candidates = (
+            select(t.c.id)
+            .where(free, t.c.id > after_id)
+            .order_by(t.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        session.execute(
+            update(t)
+            .where(t.c.id.in_(candidates.scalar_subquery()), free)
+            .values(owner=self.owner, lease_until=now + self.lease_s)
+            .execution_options(synchronize_session=False)
+        )
+        query = (
+            select(t)
+            .where(t.c.owner == self.owner, t.c.id > after_id)
+            .order_by(t.c.id)
+            .limit(limit)
+        )
+        return [_pending(row) for row in session.execute(query).mappings().all()]
 
     def add(self, session: Session, message: OutgoingMessage) -> None:
         """Stage ``message`` in the caller's transaction (it commits with the work)."""
@@ -108,6 +205,7 @@ class Outbox:
         if not messages:
             return
         now = datetime.now(UTC)
+        lease_until = time.time() + self.lease_s
         rows = [
             {
                 "event_id": m.event_id,
@@ -118,32 +216,19 @@ class Outbox:
                 "app_id": m.app_id,
                 "occurred_at": m.timestamp,
                 "created_at": now,
+                "owner": self.owner,
+                "lease_until": lease_until,
             }
             for m in messages
         ]
         session.connection().execute(insert(self.table), rows)
 
     def pending(self, session: Session, limit: int, after_id: int = 0) -> list[PendingEvent]:
-        """Up to ``limit`` rows with ``id > after_id``, oldest first."""
+        """Up to ``limit`` rows with ``id > after_id``, oldest first, whoever owns them (to
+        inspect the table; a relay publishes only what it :meth:`claim`s)."""
         t = self.table
         query = select(t).where(t.c.id > after_id).order_by(t.c.id).limit(limit)
-        rows = session.execute(query).mappings().all()
-        return [
-            PendingEvent(
-                row_id=int(row["id"]),
-                created_at=_aware(row["created_at"]),
-                message=OutgoingMessage(
-                    exchange=row["exchange"],
-                    routing_key=row["routing_key"],
-                    body=bytes(row["body"]),
-                    headers=dict(row["headers"]),
-                    message_id=row["event_id"],
-                    timestamp=_aware(row["occurred_at"]),
-                    app_id=row["app_id"],
-                ),
-            )
-            for row in rows
-        ]
+        return [_pending(row) for row in session.execute(query).mappings().all()]
 
     def remove(self, session: Session, row_ids: Sequence[int]) -> None:
         if row_ids:
@@ -238,6 +323,7 @@ class OutboxRelay:
 
     async def start(self) -> None:
         if self._task is None:
+            await self._db(self.outbox.upgrade)
             self._task = asyncio.create_task(self._loop(), name="outbox-relay")
 
     async def close(self) -> None:
@@ -272,10 +358,9 @@ class OutboxRelay:
                 await asyncio.sleep(self.linger_s)
 
     def _fetch(self, after_id: int) -> asyncio.Future[list[PendingEvent]]:
+        """Claim the next batch (a write: the claim is what keeps other relays off it)."""
         limit = self.batch_size
-        return asyncio.ensure_future(
-            self._db(lambda s: self.outbox.pending(s, limit, after_id), write=False)
-        )
+        return asyncio.ensure_future(self._db(lambda s: self.outbox.claim(s, limit, after_id)))
 
     async def relay_once(self) -> int:
         """Publish what was handed over, then (when due) sweep the table; return how many

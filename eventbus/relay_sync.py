@@ -1,6 +1,7 @@
 """The outbox relay for synchronous code (the nameko workers, where eventlet turns the
-thread into a green thread): committed rows are published in id order with publisher
-confirms, and each row is deleted only after its confirm (at least once).
+thread into a green thread): committed rows are claimed (``Outbox.claim``: several relays
+on one database never publish the same row together), published in id order with
+publisher confirms, and each row is deleted only after its confirm (at least once).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class SyncOutboxRelay:
     def relay_once(self) -> int:
         """Publish the pending rows; returns how many were confirmed and removed."""
         with self._transaction() as session:
-            pending = self.outbox.pending(session, self.batch_size)
+            pending = self.outbox.claim(session, self.batch_size)
         for item in pending:
             self.publisher.publish(item.message)
             with self._transaction() as session:
@@ -71,6 +72,8 @@ class SyncOutboxRelay:
 
     def start(self) -> None:
         if self._thread is None:
+            with self._transaction() as session:
+                self.outbox.upgrade(session)
             self._thread = threading.Thread(target=self._loop, name="outbox-relay", daemon=True)
             self._thread.start()
 

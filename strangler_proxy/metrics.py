@@ -45,6 +45,12 @@ class ProxyMetrics:
             ("route", "upstream"),
             registry=r,
         )
+        self.read_fallbacks = Counter(
+            "proxy_read_fallbacks",
+            "Reads answered 404 by the primary and asked of the route's read_fallback.",
+            ("route", "upstream"),
+            registry=r,
+        )
         self.retries = Counter(
             "proxy_retries", "Retries sent to an upstream.", ("upstream",), registry=r
         )

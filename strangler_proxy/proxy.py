@@ -21,7 +21,7 @@ from strangler_proxy.errors import AuthError, ProxyError, UpstreamError, Upstrea
 from strangler_proxy.forwarding import Body, request_headers, response_headers
 from strangler_proxy.metrics import ProxyMetrics
 from strangler_proxy.route_state import RouteState
-from strangler_proxy.route_table.models import CanaryRoute, Route, ShadowRoute
+from strangler_proxy.route_table.models import READ_METHODS, CanaryRoute, Route, ShadowRoute
 from strangler_proxy.shadow import ShadowDispatcher, ShadowJob
 from strangler_proxy.table_store import LiveTable, TableStore
 
@@ -130,6 +130,7 @@ class Forwarder:
                 None,
                 upstream,
                 None,
+                None,
                 method,
                 target,
                 hdrs,
@@ -155,6 +156,7 @@ class Forwarder:
             state,
             rt.primary,
             rt.fallback,
+            rt.read_fallback,
             method,
             target,
             hdrs,
@@ -173,6 +175,7 @@ class Forwarder:
         state: RouteState | None,
         upstream: str,
         fallback: str | None,
+        read_fallback: str | None,
         method: str,
         target: str,
         hdrs: list[tuple[str, str]],
@@ -189,6 +192,18 @@ class Forwarder:
                 await send_problem(send, exc, target)
                 return None
             await self._fallback(send, live, name, state, fallback, method, target, hdrs, body)
+            return None
+        if (
+            response.status == 404
+            and read_fallback is not None
+            and read_fallback != upstream
+            and method in READ_METHODS
+        ):
+            # Not on this side (yet): the record may have been written by the other one.
+            response.release()
+            await self._fallback(
+                send, live, name, state, read_fallback, method, target, hdrs, body, read=True
+            )
             return None
         if state is not None:
             state.sides.primary += 1
@@ -251,18 +266,29 @@ class Forwarder:
         target: str,
         hdrs: list[tuple[str, str]],
         body: Body,
+        *,
+        read: bool = False,
     ) -> None:
-        self.metrics.fallbacks.labels(name, upstream).inc()
+        """Serve from ``upstream`` after the chosen one failed, or (``read``) after the
+        primary did not know the record a read asked for."""
+        side = "read_fallback" if read else "fallback"
+        if read:
+            self.metrics.read_fallbacks.labels(name, upstream).inc()
+        else:
+            self.metrics.fallbacks.labels(name, upstream).inc()
         if state is not None:
-            state.sides.fallback += 1
+            if read:
+                state.sides.read_fallback += 1
+            else:
+                state.sides.fallback += 1
         started = time.perf_counter()
         try:
             response = await live.clients[upstream].exchange(method, target, hdrs, body, True)
         except UpstreamError as exc:
-            self.metrics.error(name, upstream, "fallback", exc.slug)
+            self.metrics.error(name, upstream, side, exc.slug)
             await send_problem(send, exc, target)
             return
-        await self._respond(send, response, name, upstream, "fallback", method, started)
+        await self._respond(send, response, name, upstream, side, method, started)
 
     async def _respond(
         self,

@@ -46,6 +46,7 @@ class SideCounters:
     candidate: int = 0
     fallback: int = 0
     candidate_errors: int = 0
+    read_fallback: int = 0
 
 
 class RouteState:
@@ -169,11 +170,13 @@ class RouteState:
             "primary": route.primary,
             "candidate": getattr(route, "candidate", None),
             "fallback": route.fallback,
+            "read_fallback": route.read_fallback,
             "served": {
                 "primary": self.sides.primary,
                 "candidate": self.sides.candidate,
                 "fallback": self.sides.fallback,
                 "candidate_errors": self.sides.candidate_errors,
+                "read_fallback": self.sides.read_fallback,
             },
         }
         if isinstance(route, CanaryRoute):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from contracts.dry_run import DRY_RUN_HEADER, DRY_RUN_VALUE
 from strangler_proxy.errors import UpstreamError
 from strangler_proxy.forwarding import UpstreamClient, read_bounded
 from strangler_proxy.metrics import ProxyMetrics
@@ -107,7 +108,7 @@ class ShadowDispatcher:
     async def _run(self, job: ShadowJob) -> None:
         headers = [*job.headers, ("X-Shadow-Request", "true")]
         if job.method not in IDEMPOTENT_METHODS:
-            headers.append(("X-Dry-Run", "true"))
+            headers.append((DRY_RUN_HEADER, DRY_RUN_VALUE))
         name = job.state.route.name
         loop = asyncio.get_running_loop()
         started = loop.time()

@@ -62,6 +62,8 @@ class RouteStateOut(BaseModel):
     primary: str
     candidate: str | None
     fallback: str | None
+    #: Asked when the primary answers a read with 404 (the record may be on the other side).
+    read_fallback: str | None = None
     served: dict[str, int]
     configured_weight: float | None = None
     effective_weight: float | None = None

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from contracts.dry_run import DRY_RUN_VALUE
 from contracts.monitoring import Health, Readiness
 from contracts.predictions import Prediction, PredictionBatch, PredictionRecord
 from extracted_services.inference.deps import RuntimeDep
@@ -60,7 +61,7 @@ def _register_routes(app: FastAPI) -> None:
             request.headers.get("traceparent"),
             dry_run=dry_run,
         )
-        headers = {DRY_RUN_HEADER: "true"} if dry_run else None
+        headers = {DRY_RUN_HEADER: DRY_RUN_VALUE} if dry_run else None
         return Response(content=body, media_type="application/json", headers=headers)
 
     @app.get(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from contracts import dry_run as dry_run_contract
 from contracts.events.envelope import is_traceparent, new_traceparent
 from contracts.features import transform_many
 from contracts.payloads import PayloadError, parse_transactions
@@ -45,14 +46,12 @@ from service_runtime.problems import require_json
 PATH = "/api/v1/predictions"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 _JSON = b"application/json"
-#: The dry-run contract: a request with this header set to ``true`` is scored and
-#: answered, and leaves no trace (no audit row, no event, not counted by monitoring); the
-#: answer carries the same header to say it was honoured.
-DRY_RUN_HEADER = "x-dry-run"
-
-
-def is_dry_run(value: str | None) -> bool:
-    return value is not None and value.strip().lower() in ("true", "1")
+#: The dry-run contract (``contracts.dry_run``): a request with this header set to ``true``
+#: is scored and answered, and leaves no trace (no audit row, no event, not counted by
+#: monitoring); the answer carries the same header to say it was honoured.
+DRY_RUN_HEADER = dry_run_contract.DRY_RUN_HEADER.lower()
+is_dry_run = dry_run_contract.is_dry_run
+_DRY_RUN = DRY_RUN_HEADER.encode()
 
 
 def check_length(content_length: str | None) -> None:
@@ -123,9 +122,9 @@ class FastPredictions:
             return
         headers = {}
         for name, value in scope["headers"]:
-            if name in (b"content-type", b"content-length", b"traceparent", b"x-dry-run"):
+            if name in (b"content-type", b"content-length", b"traceparent", _DRY_RUN):
                 headers[name] = value.decode("latin-1")
-        dry_run = is_dry_run(headers.get(b"x-dry-run"))
+        dry_run = is_dry_run(headers.get(_DRY_RUN))
         try:
             check_length(headers.get(b"content-length"))
             try:
@@ -142,5 +141,9 @@ class FastPredictions:
         except Exception as exc:  # noqa: BLE001 - answered as a problem, never a traceback
             await send_problem(send, exc, PATH)
             return
-        extra = [(DRY_RUN_HEADER.encode(), b"true")] if dry_run else None
+        extra = (
+            [(DRY_RUN_HEADER.encode(), dry_run_contract.DRY_RUN_VALUE.encode())]
+            if dry_run
+            else None
+        )
         await send_response(send, 200, body, _JSON, extra)

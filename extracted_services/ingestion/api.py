@@ -7,6 +7,7 @@ import asyncio
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from contracts.dry_run import DRY_RUN_HEADER, DRY_RUN_VALUE, is_dry_run
 from contracts.monitoring import Health, Readiness
 from contracts.transactions import IngestReceipt
 from extracted_services.ingestion.deps import RuntimeDep
@@ -25,16 +26,23 @@ _PROBLEMS = openapi_problems(400, 409, 413, 415, 422, 503)
     responses=_PROBLEMS,
     summary="Ingest one transaction or a batch (idempotent on transaction_id)",
 )
-async def post_transactions(request: Request, runtime: RuntimeDep) -> IngestReceipt:
+async def post_transactions(
+    request: Request, response: Response, runtime: RuntimeDep
+) -> IngestReceipt:
     # Served by ``endpoint.FastTransactions`` in the running service; this route documents
     # the operation and serves test clients, through the same function.
     check_length(request.headers.get("content-length"), runtime.settings.max_body_bytes)
-    return await ingest_body(
+    dry_run = is_dry_run(request.headers.get(DRY_RUN_HEADER))
+    receipt = await ingest_body(
         runtime,
         await request.body(),
         request.headers.get("content-type"),
         request.headers.get("traceparent"),
+        dry_run=dry_run,
     )
+    if dry_run:
+        response.headers[DRY_RUN_HEADER] = DRY_RUN_VALUE
+    return receipt
 
 
 @router.get("/healthz", response_model=Health)

@@ -4,7 +4,9 @@ commit the ``transactions_ingested`` event with the rows (the outbox).
 The same rules as the monolith's (the API contract says so): a repeat with the same body
 is a ``duplicate`` with the first ``ingested_at`` and writes nothing; a repeat with a
 different body is a 409, and a batch that contains one writes nothing at all. The event
-carries only the transactions this request stored.
+carries only the transactions this request stored. A dry run (``contracts.dry_run``)
+decides the same way and answers the same receipt, but stores nothing and commits no
+event: it only reads.
 """
 
 from __future__ import annotations
@@ -67,13 +69,19 @@ _ATTEMPTS = 5
 
 
 def ingest(
-    db: Database, outbox: Outbox, batch: list[Transaction], *, traceparent: str | None = None
+    db: Database,
+    outbox: Outbox,
+    batch: list[Transaction],
+    *,
+    traceparent: str | None = None,
+    dry_run: bool = False,
 ) -> IngestOutcome:
-    """Store the new transactions and their event in one transaction; describe each."""
+    """Store the new transactions and their event in one transaction; describe each.
+    ``dry_run``: decide and describe the same way, store nothing (no rows, no event)."""
     unique = _unique_in_batch(batch)
     for attempt in range(_ATTEMPTS):
         try:
-            return _ingest_once(db, outbox, batch, unique, traceparent)
+            return _ingest_once(db, outbox, batch, unique, traceparent, dry_run)
         except IntegrityError:
             # A concurrent request stored one of these ids first: re-read and decide again
             # (on PostgreSQL several overlapping batches can collide more than once).
@@ -88,11 +96,12 @@ def _ingest_once(
     batch: list[Transaction],
     unique: dict[str, Transaction],
     traceparent: str | None,
+    dry_run: bool,
 ) -> IngestOutcome:
     now = datetime.now(UTC)
     payloads = {tid: canonical_payload(tx) for tid, tx in unique.items()}
     message: OutgoingMessage | None = None
-    with db.transaction() as session:
+    with db.snapshot() if dry_run else db.transaction() as session:
         existing = {
             row.transaction_id: row
             for row in session.execute(
@@ -118,7 +127,7 @@ def _ingest_once(
                 conflicts,
             )
         new = [tx for tid, tx in unique.items() if tid not in existing]
-        if new:
+        if new and not dry_run:
             session.execute(
                 insert(transactions),
                 [

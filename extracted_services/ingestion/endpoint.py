@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from contracts.dry_run import DRY_RUN_HEADER, DRY_RUN_VALUE, is_dry_run
 from contracts.events import is_traceparent
 from contracts.payloads import PayloadError, parse_transactions
 from contracts.transactions import IngestReceipt
@@ -39,6 +40,7 @@ from service_runtime.logging import bind_traceparent, unbind_traceparent
 from service_runtime.problems import require_json
 
 PATH = "/api/v1/transactions"
+_DRY_RUN = DRY_RUN_HEADER.lower().encode()
 
 
 def check_length(content_length: str | None, limit: int) -> None:
@@ -47,9 +49,16 @@ def check_length(content_length: str | None, limit: int) -> None:
 
 
 async def ingest_body(
-    runtime: Runtime, raw: bytes, content_type: str | None, traceparent: str | None
+    runtime: Runtime,
+    raw: bytes,
+    content_type: str | None,
+    traceparent: str | None,
+    *,
+    dry_run: bool = False,
 ) -> IngestReceipt:
-    """Store the body's transaction(s); the receipt, or a ``ServiceError``."""
+    """Store the body's transaction(s); the receipt, or a ``ServiceError``. ``dry_run``
+    (``contracts.dry_run``): the same checks and receipt, nothing stored, nothing published,
+    not counted."""
     metrics = runtime.metrics
     try:
         if len(raw) > runtime.settings.max_body_bytes:
@@ -68,11 +77,15 @@ async def ingest_body(
                 runtime.messaging.outbox,
                 parsed.transactions,
                 traceparent=traceparent if is_traceparent(traceparent) else None,
+                dry_run=dry_run,
             ),
         )
     except ServiceError as exc:
         metrics.rejected.labels(str(exc.status)).inc()
         raise
+    if dry_run:
+        metrics.dry_runs.inc(len(outcome.receipt.results))
+        return outcome.receipt
     if outcome.message is not None:
         # Published from memory now; the row stays in the outbox until it is confirmed.
         runtime.messaging.relay.hand_over([outcome.message])
@@ -95,7 +108,7 @@ class FastTransactions:
             return
         headers = {}
         for name, value in scope["headers"]:
-            if name in (b"content-type", b"content-length", b"traceparent"):
+            if name in (b"content-type", b"content-length", b"traceparent", _DRY_RUN):
                 headers[name] = value.decode("latin-1")
         token = bind_traceparent(headers.get(b"traceparent"))
         try:
@@ -115,10 +128,18 @@ class FastTransactions:
                 raw = await read_body(receive, limit)
             except BodyTooLarge:
                 raise PayloadTooLarge() from None
+            dry_run = is_dry_run(headers.get(_DRY_RUN))
             receipt = await ingest_body(
-                runtime, raw, headers.get(b"content-type"), headers.get(b"traceparent")
+                runtime,
+                raw,
+                headers.get(b"content-type"),
+                headers.get(b"traceparent"),
+                dry_run=dry_run,
             )
         except Exception as exc:  # noqa: BLE001 - answered as a problem, never a traceback
             await send_problem(send, exc, PATH)
             return
-        await send_response(send, 202, receipt.model_dump_json().encode(), b"application/json")
+        extra = [(_DRY_RUN, DRY_RUN_VALUE.encode())] if dry_run else None
+        await send_response(
+            send, 202, receipt.model_dump_json().encode(), b"application/json", extra
+        )

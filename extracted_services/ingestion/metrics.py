@@ -20,6 +20,11 @@ class Metrics:
             "Transactions answered as duplicates.",
             registry=self.registry,
         )
+        self.dry_runs = Counter(
+            "ingestion_dry_run_transactions_total",
+            "Transactions checked in dry runs (answered, not stored, not announced).",
+            registry=self.registry,
+        )
         self.rejected = Counter(
             "ingestion_requests_rejected_total",
             "Requests refused, by HTTP status.",

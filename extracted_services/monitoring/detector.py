@@ -76,7 +76,10 @@ def compute_report(
 
 
 @dataclass
-class _Episode:
+class EpisodeState:
+    """Where one model version stands: in an episode or not, and how many calm checks in a
+    row since its last drifting one (the monitor keeps it in its store across restarts)."""
+
     active: bool = False
     calm_checks: int = 0
     started_at: datetime | None = None
@@ -87,12 +90,25 @@ class EpisodeTracker:
     """Decides which checks raise an alarm: the first drifting check of each episode."""
 
     settle_checks: int = 3
-    _by_version: dict[str | None, _Episode] = field(default_factory=dict)
+    _by_version: dict[str | None, EpisodeState] = field(default_factory=dict)
     episodes: int = 0
+
+    def state(self, model_version: str | None) -> EpisodeState:
+        """A copy of one version's state (a fresh one if it was never checked)."""
+        state = self._by_version.get(model_version, EpisodeState())
+        return EpisodeState(state.active, state.calm_checks, state.started_at)
+
+    def restore(self, states: dict[str | None, EpisodeState]) -> None:
+        """Set versions' states (read back from the store after a restart, or put back
+        after a check whose outcome could not be stored)."""
+        for version, state in states.items():
+            self._by_version[version] = EpisodeState(
+                state.active, state.calm_checks, state.started_at
+            )
 
     def observe(self, report: DriftReport) -> bool:
         """Record one check; ``True`` when it opens a new episode (publish the alarm)."""
-        state = self._by_version.setdefault(report.model_version, _Episode())
+        state = self._by_version.setdefault(report.model_version, EpisodeState())
         if report.status == "drift":
             state.calm_checks = 0
             if not state.active:

@@ -20,6 +20,7 @@ from contracts.monitoring import DriftReport
 from eventbus import SyncPublisher, encode
 from eventbus.relay_sync import SyncOutboxRelay
 from extracted_services.monitoring.detector import (
+    EpisodeState,
     EpisodeTracker,
     WindowRow,
     compute_report,
@@ -31,8 +32,10 @@ from extracted_services.monitoring.store import (
     Database,
     as_utc,
     ignore_duplicates,
+    load_episodes,
     predictions,
     references,
+    save_episode,
     stored_prediction_ids,
 )
 
@@ -56,6 +59,7 @@ class Monitor:
         self.db = db
         self.metrics = metrics or Metrics()
         self.tracker = EpisodeTracker(settings.settle_checks)
+        self._episodes_restored = False
         self.relay: SyncOutboxRelay | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -199,10 +203,27 @@ class Monitor:
             "drift",
         ):
             observed = report.model_copy(update={"status": "insufficient_data"})
-        if self.tracker.observe(observed):
-            alarm = drift_alarm(report)
-            with self.db.session() as session:
-                self.db.outbox.add(session, encode(alarm))
+        self._restore_episodes()
+        version = observed.model_version
+        before = self.tracker.state(version)
+        opened = self.tracker.observe(observed)
+        after = self.tracker.state(version)
+        if opened or after != before:
+            # The episode's state and the alarm that opens it commit together: after a
+            # restart the worker knows the episode, and the alarm is in the outbox.
+            try:
+                with self.db.session() as session:
+                    save_episode(
+                        session, version, after.active, after.calm_checks, after.started_at
+                    )
+                    if opened:
+                        self.db.outbox.add(session, encode(drift_alarm(report)))
+            except Exception:
+                self.tracker.restore({version: before})  # the next check decides again
+                if opened:
+                    self.tracker.episodes -= 1
+                raise
+        if opened:
             if self.relay is not None:
                 self.relay.wake()
             self.metrics.episodes.inc()
@@ -214,6 +235,15 @@ class Monitor:
             )
         self.metrics.drifting.set(1 if self.tracker.in_episode(report.model_version) else 0)
         return report
+
+    def _restore_episodes(self) -> None:
+        """Read the episode states back from the store, once (the first check after start)."""
+        if self._episodes_restored:
+            return
+        with self.db.session() as session:
+            stored = load_episodes(session)
+        self.tracker.restore({version: EpisodeState(*state) for version, state in stored.items()})
+        self._episodes_restored = True
 
     def prune(self) -> int:
         """Delete predictions beyond the newest ``retention_rows``."""

@@ -96,7 +96,10 @@ class RetrainGate:
     """At most one drift-triggered run per model at a time, and none within ``cooldown_s``
     of the previous one's start, so a drift storm does not become a run storm.
 
-    State is in memory: a restarted worker may start one run sooner than the cool-down.
+    The state lives in memory while the worker runs; :meth:`restore` sets it from the
+    training store at start-up (the runs table says when the last drift run was requested
+    and whether one is unfinished), so a restart neither shortens the cool-down nor lets a
+    second run start beside a resumed one.
     """
 
     def __init__(self, cooldown_s: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -122,6 +125,16 @@ class RetrainGate:
             self._running.add(model)
             self._last_start[model] = now
             return True, "started"
+
+    def restore(self, model: str, *, age_s: float | None, running: bool) -> None:
+        """Set ``model``'s state after a restart: its last run started ``age_s`` seconds
+        ago (None: never), and whether one is still unfinished (it will be resumed and
+        :meth:`finish` ed as usual)."""
+        with self._lock:
+            if age_s is not None:
+                self._last_start[model] = self._clock() - max(age_s, 0.0)
+            if running:
+                self._running.add(model)
 
     def finish(self, model: str) -> None:
         """The claimed run ended (whatever its outcome); the cool-down keeps counting."""

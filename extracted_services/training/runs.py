@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from contracts.events.models import (
     ChallengerProposed,
@@ -166,6 +166,7 @@ class Trainer:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, *, relay: bool = True) -> None:
+        self.restore_state()
         self._resume_unfinished()
         self._threads.append(threading.Thread(target=self._work, name="training-runs", daemon=True))
         self._threads[-1].start()
@@ -190,6 +191,22 @@ class Trainer:
     def _wake(self) -> None:
         if self.relay is not None:
             self.relay.wake()
+
+    def restore_state(self) -> None:
+        """The retraining gate's state after a restart, from the runs table: when the last
+        drift-triggered run was requested (the cool-down counts from it) and whether one is
+        unfinished (resumed by :meth:`start`, so no second one may start beside it)."""
+        drift = training_runs.c.trigger == "drift"
+        unfinished = training_runs.c.status.in_([RunStatus.QUEUED, RunStatus.RUNNING])
+        with self.db.session() as session:
+            last = session.execute(
+                select(func.max(training_runs.c.requested_at)).where(drift)
+            ).scalar_one_or_none()
+            running = session.execute(
+                select(func.count()).select_from(training_runs).where(drift, unfinished)
+            ).scalar_one()
+        age = (datetime.now(UTC) - as_utc(last)).total_seconds() if last is not None else None
+        self.gate.restore(self.settings.model_name, age_s=age, running=bool(running))
 
     def _resume_unfinished(self) -> None:
         """A run that was queued or running when the worker stopped is run again."""

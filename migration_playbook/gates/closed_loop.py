@@ -28,6 +28,7 @@ import httpx
 import numpy as np
 
 from contracts.client import ApiClient, ApiError
+from contracts.dry_run import DRY_RUN_HEADER, DRY_RUN_VALUE
 from contracts.registry import TrainingRun
 from contracts.transactions import Transaction
 from datagen import DRIFT_PRESETS, TransactionGenerator
@@ -89,7 +90,7 @@ def closed_loop_gate(
 ) -> GateResult:
     start_version = _json(f"{inference_url}/readyz").get("model_version")
     probe = probe_set(spec)
-    dry_run = {**headers, "X-Dry-Run": "true"}
+    dry_run = {**headers, DRY_RUN_HEADER: DRY_RUN_VALUE}
     with ApiClient(proxy_url, headers=dry_run, timeout=60) as api:
         auc_before, served_before = probe_auc(api, probe)
     traffic: dict[str, TrafficReport] = {}

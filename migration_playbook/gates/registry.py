@@ -18,6 +18,7 @@ from migration_playbook.gates.model_check import model_gate
 from migration_playbook.gates.promotion import promotion_gate
 from migration_playbook.gates.provider_states import StatesFactory
 from migration_playbook.gates.proxy_checks import canary_gate, shadow_gate
+from migration_playbook.gates.read_back import read_back_gate
 from migration_playbook.gates.reconciliation import audit_gate, ingestion_gate
 from migration_playbook.gates.result import GateResult, Measurement, Outcome
 from migration_playbook.gates.stopped import stopped_gate
@@ -29,6 +30,7 @@ from migration_playbook.phases.models import (
     ModelGate,
     Phase,
     PromotionGate,
+    ReadBackGate,
     ReconciliationGate,
     ShadowGate,
     StoppedGate,
@@ -144,6 +146,11 @@ def _reconciliation(ctx: KitContext, phase: Phase, spec: ReconciliationGate) -> 
     return audit_gate(spec, source, target, ctx.amqp_uri)
 
 
+def _read_back(ctx: KitContext, phase: Phase, spec: ReadBackGate) -> GateResult:
+    sides = {side: ctx.url(side) for side in spec.sides}
+    return read_back_gate(spec, ctx.url("proxy"), ctx.auth_headers, sides)
+
+
 def _promotion(ctx: KitContext, phase: Phase, spec: PromotionGate) -> GateResult:
     headers = ctx.auth_headers if spec.target == "proxy" else {}
     return promotion_gate(spec, ctx.url(spec.target), headers, ctx.url(spec.served_by))
@@ -168,6 +175,7 @@ GATES: dict[type[Any], Callable[..., GateResult]] = {
     ContractsGate: _contracts,
     ShadowGate: _shadow,
     CanaryGate: _canary,
+    ReadBackGate: _read_back,
     ModelGate: _model,
 }
 

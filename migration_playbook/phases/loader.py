@@ -26,7 +26,7 @@ from migration_playbook.phases.models import (
     RoutePatch,
     ShadowGate,
 )
-from migration_playbook.topology import Topology
+from migration_playbook.topology import Capability, Topology
 from strangler_proxy.errors import RouteTableError
 from strangler_proxy.route_table.loader import parse_table
 
@@ -102,7 +102,7 @@ def render_table(
         if route is None:
             raise PhaseError([f"step patches unknown route {patch.route!r}"])
         route["mode"] = patch.mode
-        for key in ("primary", "candidate"):
+        for key in ("primary", "candidate", "read_fallback"):
             if getattr(patch, key) is not None:
                 route[key] = getattr(patch, key)
         if patch.mode == "canary":
@@ -156,9 +156,30 @@ def _gate_issues(
             for name in getattr(gate, "processes", ())
             if name in processes
         ]
+    for side in getattr(gate, "sides", ()):
+        if side not in processes:
+            issues.append(f"{where}: read-back side {side!r} is not a process of the phase")
     for target in getattr(gate, "targets", ()):
         if target not in processes:
             issues.append(f"{where}: contracts target {target!r} is not a process of the phase")
+    return issues
+
+
+def _dry_run_issues(phase: Phase, source: str, topology: Topology) -> list[str]:
+    """A ``dry_run: true`` upstream promises the proxy that shadow copies write nothing; only
+    a process that declares the ``dry_run`` capability in the topology keeps that promise."""
+    issues = []
+    for upstream_name, upstream in phase.route_table.get("upstreams", {}).items():
+        if not isinstance(upstream, dict) or upstream.get("dry_run") is not True:
+            continue
+        for name in _PLACEHOLDER.findall(str(upstream.get("url", ""))):
+            process = topology.processes.get(name)
+            if process is not None and Capability.DRY_RUN not in process.capabilities:
+                issues.append(
+                    f"{source}: upstream {upstream_name!r} declares dry_run: true, but process "
+                    f"{name!r} does not declare the dry_run capability in topology "
+                    f"{topology.name} (it may write on a shadow copy)"
+                )
     return issues
 
 
@@ -193,6 +214,7 @@ def lint_phase(
     for upstream in base.get("upstreams", {}).values():
         for name in _PLACEHOLDER.findall(str(upstream.get("url", ""))):
             issues.append(f"{source}: upstream URL names {{{name}}}, not a process of the phase")
+    issues += _dry_run_issues(phase, source, topology)
     gates = [*phase.gates, *(gate for step in phase.steps for gate in step.gates)]
     issues += [
         f"{source}: reconciliation gate names store {store!r}, not in topology {topology.name}"

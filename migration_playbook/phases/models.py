@@ -38,6 +38,11 @@ class RoutePatch(_Strict):
     weight: float | None = Field(default=None, ge=0, le=100)
     primary: str | None = None
     candidate: str | None = None
+    read_fallback: str | None = Field(
+        default=None,
+        description="The upstream a read answered 404 by the primary is asked next (a record "
+        "the other side wrote).",
+    )
 
 
 class ContractsGate(_Strict):
@@ -88,6 +93,15 @@ class ShadowGate(_Strict):
 class CanaryGate(_Strict):
     kind: Literal["canary"]
     route: str
+
+
+class ReadBackGate(_Strict):
+    """Decisions scored through the proxy read back through it, whichever of ``sides``
+    (process names) scored them; each side must have scored at least one."""
+
+    kind: Literal["read-back"]
+    sides: tuple[str, ...] = Field(min_length=1)
+    samples: int = Field(default=60, ge=1, le=2000)
 
 
 class ReconciliationGate(_Strict):
@@ -172,6 +186,7 @@ GateSpec = Annotated[
     | LoadGate
     | ShadowGate
     | CanaryGate
+    | ReadBackGate
     | ReconciliationGate
     | ModelGate
     | PromotionGate,

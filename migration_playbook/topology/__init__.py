@@ -9,6 +9,7 @@ from migration_playbook.topology.loader import (
     load_topology,
 )
 from migration_playbook.topology.models import (
+    Capability,
     KitConfig,
     Platform,
     ProcessDef,
@@ -18,6 +19,7 @@ from migration_playbook.topology.models import (
 
 __all__ = [
     "BUNDLED_TOPOLOGY",
+    "Capability",
     "HookError",
     "KitConfig",
     "Platform",

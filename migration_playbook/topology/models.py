@@ -49,6 +49,17 @@ class Platform(StrEnum):
     EXTERNAL = "external"
 
 
+class Capability(StrEnum):
+    """A promise a process makes to the kit, checked by ``kit phase lint``.
+
+    ``dry_run``: it honours the dry-run contract (``contracts.dry_run``): a request with
+    ``X-Dry-Run: true`` is answered and writes and publishes nothing, so a phase may name
+    it a ``dry_run: true`` upstream and shadow non-idempotent requests to it.
+    """
+
+    DRY_RUN = "dry_run"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -92,6 +103,10 @@ class ProcessDef(_Strict):
         default=None,
         description="Its name in the event table when it consumes events; its queues are "
         "retired when a phase decommissions it and restored when it runs again.",
+    )
+    capabilities: frozenset[Capability] = Field(
+        default=frozenset(),
+        description="What it promises the kit (e.g. dry_run: it honours X-Dry-Run).",
     )
     replicas: int = Field(default=1, ge=1, le=8)
     replica: ReplicaRecipe | None = Field(

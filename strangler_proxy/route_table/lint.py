@@ -10,6 +10,7 @@ from __future__ import annotations
 from strangler_proxy.errors import TableIssue
 from strangler_proxy.route_table.models import (
     IDEMPOTENT_METHODS,
+    READ_METHODS,
     Match,
     RouteTable,
     ShadowRoute,
@@ -133,6 +134,26 @@ def lint_table(table: RouteTable, source: str = "<table>") -> list[TableIssue]:
                     source, route.name, "fallback", "fallback is the candidate itself", "warning"
                 )
             )
+        if route.read_fallback is not None:
+            if not route.match.all_methods & READ_METHODS:
+                issues.append(
+                    TableIssue(
+                        source,
+                        route.name,
+                        "read_fallback",
+                        "read_fallback applies to GET and HEAD only; the route matches neither",
+                    )
+                )
+            elif route.read_fallback == route.primary:
+                issues.append(
+                    TableIssue(
+                        source,
+                        route.name,
+                        "read_fallback",
+                        "read_fallback is the primary itself (never asked)",
+                        "warning",
+                    )
+                )
         if isinstance(route, ShadowRoute):
             unsafe = sorted(route.match.all_methods - IDEMPOTENT_METHODS)
             upstream = table.upstreams.get(route.candidate)

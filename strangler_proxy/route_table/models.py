@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+#: The methods a ``read_fallback`` applies to: reads, whose 404 may mean "not here yet".
+READ_METHODS = frozenset({"GET", "HEAD"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 HTTP_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE", "POST", "PATCH"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -158,6 +160,13 @@ class _RouteBase(_Frozen):
     fallback: str | None = Field(
         default=None, description="Serves the request when the chosen upstream fails."
     )
+    read_fallback: str | None = Field(
+        default=None,
+        description="Asked when the primary answers a GET or HEAD with 404: during a "
+        "migration a record may live on either side (written by the side that served it, "
+        "copied over later), so a read tries the other side before saying it does not "
+        "exist. Its answer, 404 included, is the client's.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -171,6 +180,8 @@ class _RouteBase(_Frozen):
         refs = {"primary": self.primary}
         if self.fallback is not None:
             refs["fallback"] = self.fallback
+        if self.read_fallback is not None:
+            refs["read_fallback"] = self.read_fallback
         return refs
 
 

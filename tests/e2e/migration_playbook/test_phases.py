@@ -52,6 +52,14 @@ def test_phase_1_moves_predictions_to_the_inference_service(kit_stack: KitContex
     assert all(s.traffic["failed"] == 0 and s.traffic["sent"] > 0 for s in report.steps)
     model = next(g for g in report.gates if g.gate == "model")
     assert {m.name for m in model.measurements} >= {"holdout_roc_auc", "parity_max_score_diff"}
+    # every decision read back through the proxy, whichever side scored it
+    read_backs = {s.name: g for s in report.steps for g in s.gates if g.gate == "read-back"}
+    assert set(read_backs) == {"canary-50", "cut-over"}
+    assert all(
+        g.outcome is Outcome.PASS and g.details["unreadable"] == [] for g in read_backs.values()
+    )
+    holders = read_backs["canary-50"].details["holders"]
+    assert holders.get("monolith", 0) >= 1 and holders.get("inference", 0) >= 1
 
     with kit_stack.admin() as admin:
         live = admin.current().table

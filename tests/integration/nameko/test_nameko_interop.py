@@ -1,5 +1,6 @@
 """A nameko worker receives what the aio-pika publisher sends, typed; a handler that
-raises gets its event parked in the dead-letter queue, not acked and lost."""
+raises gets its event retried after the delay (a passing failure heals) and, after the last
+retry, parked in the dead-letter queue with the reason, not acked and lost."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from eventbus.nameko_handler import event_handler
 from tests.amqp_support import fresh_vhost, message_count
 
 RECEIVED: list[TransactionsIngested] = []
+#: When each attempt at the flaky event started (it fails twice, then succeeds).
+FLAKY_ATTEMPTS: list[float] = []
+RETRIES, DELAY_S = 2, 0.5
 QUEUE = build_topology().consumer_queue("training", "transactions_ingested")
 
 PUBLISH = """
@@ -42,10 +46,15 @@ asyncio.run(main())
 class Training:
     name = "training"
 
-    @event_handler("ingestion", "transactions_ingested")
+    @event_handler("ingestion", "transactions_ingested", max_retries=RETRIES, retry_delay_s=DELAY_S)
     def handle_transactions_ingested(self, event: TransactionsIngested) -> None:
-        if event.transactions[0].transaction_id == "poison":
+        tid = event.transactions[0].transaction_id
+        if tid == "poison":
             raise RuntimeError("cannot train on this")
+        if tid == "flaky":
+            FLAKY_ATTEMPTS.append(time.monotonic())
+            if len(FLAKY_ATTEMPTS) <= RETRIES:
+                raise RuntimeError("the store blinked")
         RECEIVED.append(event)
 
 
@@ -65,17 +74,25 @@ def test_nameko_handler_receives_aio_pika_events_and_parks_failures() -> None:
         try:
             # The publisher runs in its own (asyncio, eventlet-free) process, as in production.
             subprocess.run(
-                [sys.executable, "-c", PUBLISH, uri, "tx-nameko-1", "poison"],
+                [sys.executable, "-c", PUBLISH, uri, "tx-nameko-1", "poison", "flaky"],
                 check=True,
                 timeout=60,
             )
-            assert _wait(lambda: len(RECEIVED) == 1, 20)
-            (event,) = RECEIVED
+            assert _wait(lambda: len(RECEIVED) == 2, 30)
+            event = next(e for e in RECEIVED if e.transactions[0].transaction_id != "flaky")
             assert isinstance(event, TransactionsIngested)
             assert event.transactions[0].transaction_id == "tx-nameko-1"
             assert event.transactions[0].amount == 3.25
+            # the passing failure healed: two failed attempts, each retried after the delay
+            assert [e.transactions[0].transaction_id for e in RECEIVED].count("flaky") == 1
+            assert len(FLAKY_ATTEMPTS) == RETRIES + 1
+            gaps = [b - a for a, b in zip(FLAKY_ATTEMPTS, FLAKY_ATTEMPTS[1:], strict=False)]
+            assert all(gap >= DELAY_S * 0.9 for gap in gaps), gaps
+            # the poison was retried too, then parked with why (not acked, not lost)
             assert _wait(lambda: message_count(uri, QUEUE.dead_letter_queue) == 1, 20)
             (parked,) = list_parked(uri, QUEUE.name)
-            assert "rejected by training" in parked.reason
+            assert parked.reason == "RuntimeError: cannot train on this"
+            assert parked.retries == RETRIES
+            assert message_count(uri, QUEUE.retry_queue) == 0
         finally:
             container.kill()

@@ -129,6 +129,25 @@ routes:
     parse_table(HEAD + route.replace("[POST]", "[GET]"))
 
 
+def test_a_read_fallback_names_a_known_upstream_and_a_route_that_reads() -> None:
+    route = """
+routes:
+  - {name: r, mode: passthrough, primary: monolith, read_fallback: %s,
+     match: {path: "/api/v1/predictions/{id}", methods: [%s]}}
+"""
+    table = parse_table(HEAD + route % ("inference", "GET"))
+    assert table.routes[0].read_fallback == "inference"
+    assert lint_table(table) == []
+    assert any(
+        "route 'r': read_fallback: unknown upstream 'inferense'" in e
+        for e in _errors(HEAD + route % ("inferense", "GET"))
+    )
+    (error,) = _errors(HEAD + route % ("inference", "POST"))
+    assert "read_fallback applies to GET and HEAD only" in error
+    same = lint_table(parse_table(HEAD + route % ("monolith", "GET")))
+    assert [(i.severity, i.field) for i in same] == [("warning", "read_fallback")]
+
+
 def test_diff_names_each_change() -> None:
     a = parse_table(
         HEAD

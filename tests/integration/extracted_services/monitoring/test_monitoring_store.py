@@ -18,6 +18,7 @@ from extracted_services.monitoring.monitor import Monitor
 from tests.postgres_support import BACKENDS, fresh_database
 from tests.unit.extracted_services.monitoring.test_drift_episodes import (  # noqa: F401 - collected here again
     monitor_on,
+    test_an_episode_and_how_far_it_settled_survive_a_restart,
     test_no_alarm_on_a_window_too_small_for_the_statistics,
     test_the_detector_window_is_time_bounded_and_the_log_is_pruned,
     test_the_monitor_raises_one_alarm_per_episode_and_settles_on_a_new_model,

@@ -25,6 +25,7 @@ from tests.unit.extracted_services.training.test_trainer import (  # noqa: F401 
     test_drift_starts_one_retraining_run_then_cools_down,
     test_ingestion_is_idempotent_per_event_and_per_transaction,
     test_promoting_an_older_version_is_a_rollback,
+    test_the_run_in_progress_and_the_cool_down_survive_a_restart,
     test_unknown_run_is_not_found,
     trainer_on,
 )

@@ -250,3 +250,32 @@ def test_the_detector_window_is_time_bounded_and_the_log_is_pruned(monitor: Moni
     monitor.settings = monitor.settings.model_copy(update={"retention_rows": 100})
     assert monitor.prune() == 20
     assert monitor.report(300).window.size == 100
+
+
+def test_an_episode_and_how_far_it_settled_survive_a_restart(monitor: Monitor) -> None:
+    """A restarted worker raises no second alarm for the episode in progress, and counts
+    the calm checks it had seen before the restart."""
+    monitor.record_reference(_completed("1", seed=1))
+    for event in _logged("1", 2, 300):
+        monitor.record_prediction(event)
+    assert monitor.check().status == "ok"
+    for event in _logged("1", 3, 300, DriftKnob(amount_scale=8.0, channel_shift=0.9)):
+        monitor.record_prediction(event)
+    assert monitor.check().status == "drift" and len(_alarms(monitor)) == 1
+
+    restarted = Monitor(monitor.settings, monitor.db)
+    assert restarted.check().status == "drift"
+    assert len(_alarms(restarted)) == 1  # the same episode: no second alarm
+    assert restarted.tracker.in_episode("1")
+
+    for event in _logged("1", 7, 300):  # calm again: one calm check of the two it needs
+        restarted.record_prediction(event)
+    assert restarted.check().status == "ok" and restarted.tracker.in_episode("1")
+
+    again = Monitor(monitor.settings, monitor.db)
+    assert again.check().status == "ok"  # the second calm check: the episode settles
+    assert not again.tracker.in_episode("1")
+    for event in _logged("1", 8, 300, DriftKnob(amount_scale=8.0, channel_shift=0.9)):
+        again.record_prediction(event)
+    assert again.check().status == "drift"
+    assert len(_alarms(again)) == 2  # a new episode, a new alarm

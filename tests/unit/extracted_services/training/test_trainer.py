@@ -334,6 +334,32 @@ def test_drift_starts_one_retraining_run_then_cools_down(parts: Any) -> None:
     assert registry.champion == "1"
 
 
+def test_the_run_in_progress_and_the_cool_down_survive_a_restart(parts: Any) -> None:
+    """A worker restarted while its drift run waits neither starts a second run beside the
+    resumed one nor forgets the cool-down once that run finished."""
+    trainer, registry, jobs = parts
+    _ingest(trainer)
+    jobs.aucs = [0.9]
+    run_id = trainer.handle_drift(_drift())
+    assert run_id is not None
+
+    restarted = Trainer(trainer.settings, trainer.db, registry, job_runner=jobs)  # type: ignore[arg-type]
+    restarted.restore_state()
+    assert restarted.handle_drift(_drift()) is None  # the unfinished run holds the gate
+    assert restarted.execute(run_id).status is RunStatus.SUCCEEDED
+    assert restarted.handle_drift(_drift()) is None  # finished, and still cooling down
+
+    again = Trainer(trainer.settings, trainer.db, registry, job_runner=jobs)  # type: ignore[arg-type]
+    again.restore_state()
+    assert again.handle_drift(_drift()) is None  # the cool-down counts from the stored run
+    assert "cooling down" in again.gate.try_start(trainer.settings.model_name)[1]
+    with trainer.db.session() as session:
+        drift_runs = session.execute(
+            select(training_runs.c.run_id).where(training_runs.c.trigger == "drift")
+        ).all()
+    assert len(drift_runs) == 1
+
+
 def test_a_drift_run_that_does_not_beat_the_champion_is_tried_again_later(parts: Any) -> None:
     trainer, registry, jobs = parts
     trainer.settings = trainer.settings.model_copy(

@@ -18,7 +18,7 @@ from migration_playbook.phases.loader import (
     render_table,
 )
 from migration_playbook.phases.models import RoutePatch
-from migration_playbook.topology import load_topology
+from migration_playbook.topology import Capability, ProcessDef, load_topology
 
 TOPOLOGY = load_topology()
 
@@ -91,3 +91,48 @@ def test_a_rehearsed_faulty_build_replaces_only_canary_candidates() -> None:
     assert "chaos" in phase.processes
     assert phase.route_table["upstreams"]["chaos"]["dry_run"] is True
     assert lint_phase(phase, "rehearsal", TOPOLOGY, ACTIONS) == []
+
+
+def test_a_dry_run_upstream_needs_a_process_that_declares_the_capability() -> None:
+    """A ``dry_run: true`` upstream lets the proxy shadow POSTs to it; a process that does
+    not promise the dry-run contract in the topology would write on every shadow copy."""
+    phase = find_phase(1)
+    assert Capability.DRY_RUN in TOPOLOGY.processes["inference"].capabilities
+    assert lint_phase(phase, "phase-1", TOPOLOGY, ACTIONS) == []
+    inference = TOPOLOGY.processes["inference"].model_copy(update={"capabilities": frozenset()})
+    without = TOPOLOGY.model_copy(
+        update={"processes": {**TOPOLOGY.processes, "inference": inference}}
+    )
+    issues = lint_phase(phase, "phase-1", without, ACTIONS)
+    assert issues == [
+        "phase-1: upstream 'inference' declares dry_run: true, but process 'inference' does "
+        "not declare the dry_run capability in topology bundled (it may write on a shadow copy)"
+    ]
+
+
+def test_the_topology_declares_the_dry_run_capability_of_each_service_that_honours_it() -> None:
+    declared = {
+        name for name, p in TOPOLOGY.processes.items() if Capability.DRY_RUN in p.capabilities
+    }
+    assert declared == {"inference", "ingestion", "chaos"}
+    with pytest.raises(ValueError, match="capabilities"):
+        ProcessDef.model_validate({"module": "x", "capabilities": ["teleport"]})
+
+
+def test_phase_1_reads_every_decision_back_from_either_side(tmp_path: Path) -> None:
+    phase = find_phase(1)
+    steps = {step.name: step for step in phase.steps}
+    urls = {"monolith": "http://127.0.0.1:1", "inference": "http://127.0.0.1:2"}
+    canary = render_table(phase, urls, [p for s in phase.steps[:3] for p in s.set])
+    audit = next(r for r in canary["routes"] if r["name"] == "prediction-audit")
+    assert (audit["primary"], audit["read_fallback"]) == ("monolith", "inference")
+    cut_over = render_table(phase, urls, [p for s in phase.steps for p in s.set])
+    audit = next(r for r in cut_over["routes"] if r["name"] == "prediction-audit")
+    assert (audit["primary"], audit["read_fallback"]) == ("inference", "monolith")
+    read_back = [g for g in steps["canary-50"].gates if g.kind == "read-back"]
+    assert [g.sides for g in read_back] == [("monolith", "inference")]
+
+    document = _base()
+    document["steps"][2]["gates"].append({"kind": "read-back", "sides": ["ghost"]})  # type: ignore[index]
+    issues = lint_phase(load_phase(_write(tmp_path, document)), "p7", TOPOLOGY, ACTIONS)
+    assert any("read-back side 'ghost' is not a process of the phase" in i for i in issues)
