@@ -90,6 +90,16 @@ def proxy_only_gaps(table: RouteTable) -> list[Gap]:
                     "the failure (its retries stay on the same Service)",
                 )
             )
+        if route.read_fallback is not None:
+            gaps.append(
+                Gap(
+                    name,
+                    "read_fallback",
+                    GapKind.MISSING,
+                    f"a read the primary answers 404 is not asked of {route.read_fallback!r}; "
+                    "the client gets the 404",
+                )
+            )
         if isinstance(route, ShadowRoute):
             gaps.append(
                 Gap(
