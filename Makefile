@@ -12,11 +12,12 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test venv services lint typecheck contracts lock clean help
+.PHONY: demo test test-docs venv services lint typecheck contracts lock clean help
 
 help:
 	@echo "make demo   - set everything up and run the end-to-end demo"
 	@echo "make test   - set everything up and run lint, type checks and the whole test suite"
+	@echo "make test-docs - the playbook's commands against a real stack (the whole migration, ~10 min)"
 	@echo "make lint   - ruff (lint + format check) and import-linter"
 	@echo "make lock   - re-resolve requirements.in into requirements.lock"
 
@@ -53,6 +54,11 @@ TEST_PG_ENV = export TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(sed -n 's/^TEST
 test: KIT_CONTAINER_TOOLS = 1
 test: venv services lint typecheck
 	@$(TEST_PG_ENV); set -x; $(BIN)/python -m pytest tests
+
+# The playbook's runnable:e2e blocks against a stack of their own: the whole migration
+# again, about 10 minutes, so `make test` skips it (see tests/README.md).
+test-docs: venv services
+	@$(TEST_PG_ENV); KIT_DOCS_E2E=1 $(BIN)/python -m pytest -m e2e tests/e2e/docs
 
 # Regenerate the contract documents (OpenAPI v1, event schemas) from the models and
 # re-record the HTTP pact from the consumer tests; then `kit contracts compat` says whether
