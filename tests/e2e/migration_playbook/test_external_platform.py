@@ -121,7 +121,10 @@ def test_phase_0_applies_on_a_deployment_the_kit_did_not_start(
 ) -> None:
     settings, processes = deployment
     ours = {p.pid for p in processes.values()}
-    assert _children() == ours
+    # Children of this process besides ours (a session fixture's MLflow server, say) are
+    # not the kit's: what counts is that the kit adds none.
+    baseline = _children()
+    assert ours <= baseline
     for key, value in {
         "KIT_WORKDIR": settings.workdir,
         "KIT_REPORTS_DIR": settings.reports_dir,
@@ -154,7 +157,7 @@ def test_phase_0_applies_on_a_deployment_the_kit_did_not_start(
     assert not (settings.workdir / "supervisord.conf").exists()
     assert not (settings.workdir / "supervisor.sock").exists()
     assert all(p.poll() is None for p in processes.values())
-    assert _children() == ours
+    assert _children() == baseline
     for state in ctx.runner.states():
         assert state.state == "RUNNING", state
 
