@@ -27,6 +27,10 @@ for everything else: rows committed by a process that died, rows whose publish f
 rows of services that only :meth:`~OutboxRelay.wake` the relay. The sweep runs on every
 wake and poll while nothing was handed over, and at most every ``sweep_interval_s``
 while the hot path keeps the relay busy; it skips the rows this relay holds in memory.
+A row commits (on a request thread) a moment before its message is handed over (on the
+event loop), so a sweep can publish a row of this process's own first: the relay
+remembers what its sweeps published lately and drops those messages from the hand-over
+instead of publishing them a second time.
 
 Reusable: ``outbox_table(metadata)`` adds the table to any service's SQLAlchemy metadata
 (ingestion's ``transactions_ingested``, inference's ``prediction_logged``, ...).
@@ -41,7 +45,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -295,6 +299,10 @@ class OutboxRelay:
         self._cleaned_at = time.monotonic()
         self._swept_at = 0.0
         self._sweep_needed = True
+        # Event ids the sweeps published lately (an ordered set, oldest first, bounded):
+        # a hand-over of one of them came after its row was swept, and is dropped.
+        self._swept: dict[str, None] = {}
+        self._swept_limit = 10 * batch_size
 
     async def _db(self, fn: Callable[[Session], T], *, write: bool = True) -> T:
         opener = self._transaction if write else self._read
@@ -377,6 +385,9 @@ class OutboxRelay:
         total = 0
         while self._handed and self.publisher.connected:
             batch = [self._handed.popleft() for _ in range(min(self.batch_size, len(self._handed)))]
+            batch = self._not_swept(batch)
+            if not batch:
+                continue
             results = await self.publisher.publish_many(batch)
             confirmed = [m for m, err in zip(batch, results, strict=True) if err is None]
             failed = [err for err in results if err is not None]
@@ -445,6 +456,7 @@ class OutboxRelay:
             confirmed = [p for p, err in zip(batch, results, strict=True) if err is None]
             failed = [err for err in results if err is not None]
             if confirmed:
+                self._remember_swept(p.message.event_id for p in confirmed)
                 ids = [p.row_id for p in confirmed]
                 await self._db(functools.partial(self.outbox.remove, row_ids=ids))
                 now = time.time()
@@ -467,6 +479,25 @@ class OutboxRelay:
         # rows were committed meanwhile).
         self.depth = 0 if complete else await self._db(self.outbox.depth, write=False)
         return total
+
+    def _remember_swept(self, event_ids: Iterable[str]) -> None:
+        for event_id in event_ids:
+            self._swept[event_id] = None
+        for _ in range(len(self._swept) - self._swept_limit):
+            del self._swept[next(iter(self._swept))]
+
+    def _not_swept(self, batch: list[OutgoingMessage]) -> list[OutgoingMessage]:
+        """The handed-over messages of ``batch`` that no sweep has published already (their
+        row committed before the hand-over reached the loop, and a sweep took it)."""
+        if not self._swept:
+            return batch
+        fresh = []
+        for message in batch:
+            if message.event_id in self._swept:
+                self._held.discard(message.event_id)
+            else:
+                fresh.append(message)
+        return fresh
 
     def _unheld(self, batch: list[PendingEvent]) -> list[PendingEvent]:
         """The rows of ``batch`` that this relay is not publishing from memory already."""

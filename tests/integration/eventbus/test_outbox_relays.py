@@ -125,6 +125,32 @@ def test_two_asyncio_relays_publish_every_event_exactly_once(
     assert max(published.values()) == 1, [e for e, n in published.items() if n > 1][:5]
 
 
+def test_a_row_swept_before_its_hand_over_is_published_once(database: Database, vhost: str) -> None:
+    """The race the concurrent test hits now and then, made certain: a request commits its
+    row, the relay's sweep takes it, and only then does the hand-over reach the loop."""
+    outbox = _table(database)
+    messages = [message() for _ in range(20)]
+
+    async def run() -> None:
+        async with AsyncPublisher(vhost) as publisher:
+            assert await publisher.wait_connected(10)
+            relay = OutboxRelay(database.session, outbox, publisher, batch_size=50, linger_s=0)
+            await relay.start()
+            with database.session() as session:
+                outbox.add_many(session, messages)
+            relay.wake()
+            while _depth(database) > 0:
+                await asyncio.sleep(0.05)
+            relay.hand_over(messages)  # late: the sweep has published and deleted them
+            await asyncio.sleep(0.5)
+            await relay.close()
+
+    asyncio.run(run())
+    published = _published(vhost, len(messages))
+    assert sorted(published) == sorted(m.event_id for m in messages)
+    assert max(published.values()) == 1, [e for e, n in published.items() if n > 1][:5]
+
+
 def test_two_synchronous_relays_publish_every_event_exactly_once(
     database: Database, vhost: str
 ) -> None:
