@@ -17,12 +17,13 @@ import sqlite3
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.monitoring import Health, Readiness
-from service_runtime.asgi import Receive, Scope, Send, send_response
+from service_runtime.asgi import Receive, Scope, Send, send_problem, send_response
 from strangler_proxy.admin import create_admin_app
 from strangler_proxy.auth import TokenVerifier, warn_auth_disabled
 from strangler_proxy.deps import Runtime
 from strangler_proxy.forwarding import UpstreamPool
 from strangler_proxy.metrics import ProxyMetrics
+from strangler_proxy.paths import PathNotCanonical, canonical
 from strangler_proxy.proxy import Forwarder
 from strangler_proxy.reload import watch_table
 from strangler_proxy.resilience import BreakerState
@@ -68,6 +69,7 @@ class ProxyApp:
             metrics,
             self.verifier,
             settings.max_buffered_body_bytes,
+            settings.max_request_body_bytes,
             settings.max_compared_body_bytes,
         )
         self._stop = asyncio.Event()
@@ -89,6 +91,13 @@ class ProxyApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            try:
+                normal = canonical(scope["path"], scope.get("raw_path"))
+            except PathNotCanonical as exc:
+                await send_problem(send, exc, scope["path"])
+                return
+            if normal is not None:
+                scope = {**scope, "path": normal[0], "raw_path": normal[1]}
             path: str = scope["path"]
             if path.startswith("/_admin"):
                 await self.admin(scope, receive, send)

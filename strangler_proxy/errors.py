@@ -10,6 +10,9 @@
         │   ├── Unauthorized     401  no token, bad signature, expired, wrong audience
         │   └── Forbidden        403  valid token without the required role
         ├── NothingToRevert      409  no previous table version
+        ├── MethodNotAllowed     405  TRACE, CONNECT
+        ├── BadRequestFraming    400  a Content-Length that is no number
+        ├── RequestTooLarge      413  a body over max_request_body_bytes
         └── UpstreamError             a remote failure, translated at the boundary
             ├── UpstreamTimeout      504
             ├── UpstreamUnavailable  502  connection refused/reset, or a 5xx answer
@@ -28,6 +31,9 @@ from service_runtime.problems import NotFound, ServiceError
 
 __all__ = [
     "AuthError",
+    "BadRequestFraming",
+    "MethodNotAllowed",
+    "RequestTooLarge",
     "CircuitOpen",
     "Forbidden",
     "NotFound",
@@ -115,6 +121,33 @@ class NothingToRevert(ProxyError):
     status = 409
     slug = "nothing-to-revert"
     title = "No previous route table"
+
+
+class MethodNotAllowed(ProxyError):
+    """TRACE and CONNECT: no upstream of the kit serves them, and TRACE echoes headers
+    (credentials included) back to whoever can make a browser send it."""
+
+    status = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"
+
+    def __init__(self, method: str) -> None:
+        super().__init__(
+            f"{method} is not served through the proxy",
+            headers={"Allow": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"},
+        )
+
+
+class BadRequestFraming(ProxyError):
+    status = 400
+    slug = "bad-request-framing"
+    title = "Malformed request"
+
+
+class RequestTooLarge(ProxyError):
+    status = 413
+    slug = "request-too-large"
+    title = "Request body too large"
 
 
 class UpstreamError(ProxyError):

@@ -17,7 +17,15 @@ import aiohttp
 from service_runtime.asgi import Receive, Scope, Send, send_problem
 from strangler_proxy.auth import TokenVerifier
 from strangler_proxy.canary import goes_to_candidate, sticky_value
-from strangler_proxy.errors import AuthError, ProxyError, UpstreamError, UpstreamUnavailable
+from strangler_proxy.errors import (
+    AuthError,
+    BadRequestFraming,
+    MethodNotAllowed,
+    ProxyError,
+    RequestTooLarge,
+    UpstreamError,
+    UpstreamUnavailable,
+)
 from strangler_proxy.forwarding import Body, request_headers, response_headers
 from strangler_proxy.metrics import ProxyMetrics
 from strangler_proxy.route_state import RouteState
@@ -28,6 +36,7 @@ from strangler_proxy.table_store import LiveTable, TableStore
 logger = logging.getLogger(__name__)
 _SMALL = 65_536
 _NO_BODY_STATUS = frozenset({204, 304})
+_REFUSED_METHODS = frozenset({"TRACE", "CONNECT"})
 DEFAULT_ROUTE = "_default"
 
 
@@ -47,6 +56,7 @@ class Forwarder:
         metrics: ProxyMetrics,
         verifier: TokenVerifier | None,
         max_body: int,
+        max_request: int,
         max_compare: int,
     ) -> None:
         self.store = store
@@ -54,6 +64,7 @@ class Forwarder:
         self.metrics = metrics
         self.verifier = verifier
         self.max_body = max_body
+        self.max_request = max_request
         self.max_compare = max_compare
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,18 +84,34 @@ class Forwarder:
             except AuthError as exc:
                 await send_problem(send, exc, scope["path"])
                 return
+        method: str = scope["method"]
+        if method in _REFUSED_METHODS:
+            await send_problem(send, MethodNotAllowed(method), scope["path"])
+            return
+        if length is not None and length != b"0":
+            if not length.isdigit():
+                problem = BadRequestFraming(f"Content-Length {length.decode('latin-1')!r}")
+                await send_problem(send, problem, scope["path"])
+                return
+            if int(length) > self.max_request:
+                detail = f"{int(length)} bytes; at most {self.max_request} are accepted"
+                await send_problem(send, RequestTooLarge(detail), scope["path"])
+                return
         live = self.store.live  # read once: this request finishes on this table
         if live is None:
             await send_problem(send, NoTable("apply a route table first"), scope["path"])
             return
-        method: str = scope["method"]
         query: bytes = scope["query_string"]
         route = live.router.match(method, scope["path"], headers, query)
 
         body: Body = None
         replayable = True
         if chunked or (length is not None and length != b"0"):
-            body, replayable = await self._read_body(receive, length, chunked)
+            try:
+                body, replayable = await self._read_body(receive, length, chunked)
+            except RequestTooLarge as exc:
+                await send_problem(send, exc, scope["path"])
+                return
         target = scope.get("raw_path") or scope["path"].encode()
         if query:
             target += b"?" + query
@@ -95,18 +122,23 @@ class Forwarder:
             scope.get("scheme", "http"),
             keep_length=not replayable,
         )
-        await self._route(
-            send,
-            live,
-            route,
-            method,
-            target.decode("latin-1"),
-            upstream_headers,
-            body,
-            replayable,
-            headers,
-            query,
-        )
+        try:
+            await self._route(
+                send,
+                live,
+                route,
+                method,
+                target.decode("latin-1"),
+                upstream_headers,
+                body,
+                replayable,
+                headers,
+                query,
+            )
+        except RequestTooLarge as exc:
+            # A chunked body crossed the limit while it streamed to the upstream (which
+            # sees it cut off); the answer had not started, so the client gets the 413.
+            await send_problem(send, exc, scope["path"])
 
     async def _route(
         self,
@@ -368,10 +400,11 @@ class Forwarder:
     async def _read_body(
         self, receive: Receive, length: bytes | None, chunked: bool
     ) -> tuple[Body, bool]:
-        """Buffer up to ``max_body`` bytes (replayable); stream anything larger."""
+        """Buffer up to ``max_body`` bytes (replayable); stream anything larger, up to
+        ``max_request`` bytes (the declared length was checked against it already)."""
         expected = int(length) if length is not None and length.isdigit() else None
         if expected is not None and expected > self.max_body:
-            return _stream(receive, []), False
+            return _stream(receive, [], self.max_request), False
         parts: list[bytes] = []
         size = 0
         while True:
@@ -381,21 +414,28 @@ class Forwarder:
             chunk = message.get("body", b"")
             parts.append(chunk)
             size += len(chunk)
+            if size > self.max_request:
+                raise RequestTooLarge(f"more than {self.max_request} bytes")
             if not message.get("more_body", False):
                 break
             if size > self.max_body:
-                return _stream(receive, parts), False
+                return _stream(receive, parts, self.max_request), False
         return b"".join(parts), True
 
 
-async def _stream(receive: Receive, head: list[bytes]) -> AsyncIterator[bytes]:
+async def _stream(receive: Receive, head: list[bytes], limit: int) -> AsyncIterator[bytes]:
+    size = 0
     for chunk in head:
+        size += len(chunk)
         yield chunk
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
         chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestTooLarge(f"more than {limit} bytes")
         if chunk:
             yield chunk
         if not message.get("more_body", False):

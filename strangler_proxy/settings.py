@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         description="Largest request body kept in memory for retries, fallback and shadowing.",
     )
     max_compared_body_bytes: int = Field(default=1_048_576, ge=0)
+    max_request_body_bytes: int = Field(
+        default=16_777_216,
+        ge=1,
+        description="Largest request body accepted; a larger one gets a 413 problem.",
+    )
     upstream_keepalive_s: float = Field(
         default=4.0, gt=0, description="Idle keep-alive; keep it below the upstreams' (5 s)."
     )
