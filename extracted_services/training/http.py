@@ -14,6 +14,10 @@ from service_runtime.problems import require_json
 
 M = TypeVar("M", bound=BaseModel)
 
+#: Largest request body read (a training request is a few hundred bytes); a larger one
+#: gets werkzeug's 413, answered as a problem by the kit's nameko installer.
+MAX_BODY_BYTES = 64 * 1024
+
 
 def json_response(model: BaseModel, status: int = 200, **headers: str) -> Response:
     return Response(
@@ -27,6 +31,7 @@ def json_response(model: BaseModel, status: int = 200, **headers: str) -> Respon
 def model_body(request: Request, model: type[M]) -> M:
     """A JSON body validated against ``model``; an empty body means all defaults (a
     refused body raises ``PayloadError``, which the installer answers as a 400/422)."""
+    request.max_content_length = MAX_BODY_BYTES
     raw = request.get_data(cache=False)
     if not raw.strip():
         return model()

@@ -22,6 +22,7 @@ from extracted_services.monitoring import settings as monitoring_settings
 from extracted_services.monitoring.service import MonitoringService
 from extracted_services.monitoring.store import Database
 from extracted_services.training import settings as training_settings
+from extracted_services.training.http import MAX_BODY_BYTES
 from extracted_services.training.service import TrainingService
 from legacy_monolith import create_app
 from legacy_monolith.settings import Settings as MonolithSettings
@@ -189,3 +190,10 @@ def test_training_routing_errors_are_problems(training: str) -> None:
     assert unknown["instance"] == "/api/v1/models/1/nothing"
     wrong = _is_problem(requests.delete(training + RUNS, timeout=5), 405)
     assert wrong["type"].endswith("/method-not-allowed")
+
+
+def test_an_oversized_training_request_is_a_413_problem(training: str) -> None:
+    body = b'{"epochs": 1, "pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    answer = requests.post(training + RUNS, data=body, headers={"Content-Type": JSON}, timeout=10)
+    problem = _is_problem(answer, 413)
+    assert problem["instance"] == RUNS
