@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.monitoring import Health, Readiness
 from service_runtime.asgi import Receive, Scope, Send, send_problem, send_response
+from strangler_proxy.access import AccessControl, load_policy
 from strangler_proxy.admin import create_admin_app
 from strangler_proxy.auth import TokenVerifier, warn_auth_disabled
 from strangler_proxy.deps import Runtime
@@ -46,6 +47,9 @@ class ProxyApp:
         self.settings = settings
         self.metrics = metrics = ProxyMetrics()
         self.verifier = None if settings.auth_disabled else TokenVerifier(settings)
+        access = None
+        if settings.access_policy is not None and self.verifier is not None:
+            access = AccessControl(load_policy(settings.access_policy))
         pool = UpstreamPool(settings.upstream_keepalive_s, self._breaker_changed, self._retried)
         self.shared = (
             SharedState(settings.shared_state_url, settings.replica_name)
@@ -68,6 +72,7 @@ class ProxyApp:
             self.shadow,
             metrics,
             self.verifier,
+            access,
             settings.max_buffered_body_bytes,
             settings.max_request_body_bytes,
             settings.max_compared_body_bytes,

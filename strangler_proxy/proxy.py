@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 from service_runtime.asgi import Receive, Scope, Send, send_problem
+from strangler_proxy.access import AccessControl
 from strangler_proxy.auth import TokenVerifier
 from strangler_proxy.canary import goes_to_candidate, sticky_value
 from strangler_proxy.errors import (
@@ -55,6 +56,7 @@ class Forwarder:
         shadow: ShadowDispatcher,
         metrics: ProxyMetrics,
         verifier: TokenVerifier | None,
+        access: AccessControl | None,
         max_body: int,
         max_request: int,
         max_compare: int,
@@ -63,6 +65,7 @@ class Forwarder:
         self.shadow = shadow
         self.metrics = metrics
         self.verifier = verifier
+        self.access = access
         self.max_body = max_body
         self.max_request = max_request
         self.max_compare = max_compare
@@ -78,13 +81,15 @@ class Forwarder:
                 length = value
             elif key == b"transfer-encoding":
                 chunked = True
+        method: str = scope["method"]
         if self.verifier is not None:
             try:
-                self.verifier.verify_header(authorization)
+                claims = self.verifier.verify_header(authorization)
+                if self.access is not None:
+                    self.access.check(method, scope["path"], self.verifier.roles(claims))
             except AuthError as exc:
                 await send_problem(send, exc, scope["path"])
                 return
-        method: str = scope["method"]
         if method in _REFUSED_METHODS:
             await send_problem(send, MethodNotAllowed(method), scope["path"])
             return

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     auth_disabled: bool = False
     jwt_secret: SecretStr | None = Field(default=None, description="HS256 shared secret.")
     jwks_file: Path | None = Field(default=None, description="RS256 public keys (JWKS JSON).")
+    access_policy: Path | None = Field(
+        default=None,
+        description="Which roles may send which requests (YAML); unset: any valid token.",
+    )
     jwt_audience: str = "ai-migration-kit"
     jwt_issuer: str | None = None
     jwt_leeway_s: float = Field(default=5.0, ge=0)
