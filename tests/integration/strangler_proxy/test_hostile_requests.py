@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
+import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -111,4 +113,33 @@ def test_a_content_length_that_is_no_number_gets_400(start_proxy, fakes) -> None
         assert response.status == 400
     finally:
         connection.close()
+    assert not fakes["inference"].hits
+
+
+def test_a_malformed_traceparent_is_replaced_not_forwarded(start_proxy, fakes) -> None:
+    proxy = start_proxy(ROUTES)
+    for bogus in ("garbage", "00-" + "0" * 32 + "-" + "1" * 16 + "-01", "00-abc-def-01"):
+        status, _headers, _body = _raw(
+            proxy, "POST", "/api/v1/predictions", b"{}", {"traceparent": bogus}
+        )
+        assert status == 200
+        sent = fakes["inference"].last_headers["traceparent"]
+        assert sent != bogus
+        assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}", sent), sent
+
+
+def test_a_header_with_an_injected_line_never_reaches_an_upstream(start_proxy, fakes) -> None:
+    proxy = start_proxy(ROUTES)
+    where = urlsplit(proxy.url)
+    request = (
+        "GET /api/v1/predictions HTTP/1.1\r\n"
+        f"Host: {where.netloc}\r\n"
+        f"Authorization: {proxy.user['Authorization']}\r\n"
+        "X-Note: a\rX-Injected: 1\r\n"
+        "\r\n"
+    ).encode()
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
     assert not fakes["inference"].hits
