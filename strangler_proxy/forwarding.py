@@ -16,7 +16,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 import aiohttp
 
-from strangler_proxy.errors import CircuitOpen, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from strangler_proxy.errors import (
+    CircuitOpen,
+    RequestTooLarge,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from strangler_proxy.resilience import (
     RETRYABLE_STATUSES,
     BreakerState,
@@ -197,6 +203,12 @@ class UpstreamClient:
             self.breaker.failure()
             raise UpstreamTimeout(self.name, f"no answer within {self.spec.timeout_s} s") from None
         except aiohttp.ClientError as exc:
+            too_large = _client_side(exc)
+            if too_large is not None:
+                # The client's streamed body crossed the limit (aiohttp wraps the error of
+                # the body iterator, or not, depending on when the upstream answered): the
+                # client's fault, not the upstream's.
+                raise too_large from None
             self.breaker.failure()
             raise UpstreamUnavailable(self.name, _describe(exc)) from None
         if response.status in RETRYABLE_STATUSES:
@@ -253,6 +265,16 @@ async def read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
         if size > limit:
             break
     return b"".join(chunks)[: limit + 1]
+
+
+def _client_side(exc: BaseException) -> RequestTooLarge | None:
+    """The ``RequestTooLarge`` somewhere in ``exc``'s causes, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RequestTooLarge):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _describe(exc: BaseException) -> str:
