@@ -18,6 +18,7 @@ upstream acts on. Without a policy file every valid token may send every request
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -78,13 +79,12 @@ class AccessControl:
                 return roles
         return None if self.policy.otherwise == "allow" else frozenset()
 
-    def check(self, method: str, path: str, roles: object) -> None:
+    def check(self, method: str, path: str, roles: Sequence[str]) -> None:
         needed = self.required(method, path)
         if needed is None:
             return
         if not needed:
             raise Forbidden(f"no access rule lets a token {method} {path}")
-        held = set(roles) if isinstance(roles, list | tuple | set | frozenset) else set()
-        if not held & needed:
+        if needed.isdisjoint(roles):
             names = ", ".join(f"'{r}'" for r in sorted(needed))
             raise Forbidden(f"{method} {path} needs one of the roles {names}")

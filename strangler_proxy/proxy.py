@@ -19,7 +19,6 @@ from strangler_proxy.access import AccessControl
 from strangler_proxy.auth import TokenVerifier
 from strangler_proxy.canary import goes_to_candidate, sticky_value
 from strangler_proxy.errors import (
-    AuthError,
     BadRequestFraming,
     MethodNotAllowed,
     ProxyError,
@@ -82,26 +81,11 @@ class Forwarder:
             elif key == b"transfer-encoding":
                 chunked = True
         method: str = scope["method"]
-        if self.verifier is not None:
-            try:
-                claims = self.verifier.verify_header(authorization)
-                if self.access is not None:
-                    self.access.check(method, scope["path"], self.verifier.roles(claims))
-            except AuthError as exc:
-                await send_problem(send, exc, scope["path"])
-                return
-        if method in _REFUSED_METHODS:
-            await send_problem(send, MethodNotAllowed(method), scope["path"])
+        try:
+            self._admit(method, scope["path"], authorization, length)
+        except ProxyError as exc:
+            await send_problem(send, exc, scope["path"])
             return
-        if length is not None and length != b"0":
-            if not length.isdigit():
-                problem = BadRequestFraming(f"Content-Length {length.decode('latin-1')!r}")
-                await send_problem(send, problem, scope["path"])
-                return
-            if int(length) > self.max_request:
-                detail = f"{int(length)} bytes; at most {self.max_request} are accepted"
-                await send_problem(send, RequestTooLarge(detail), scope["path"])
-                return
         live = self.store.live  # read once: this request finishes on this table
         if live is None:
             await send_problem(send, NoTable("apply a route table first"), scope["path"])
@@ -144,6 +128,26 @@ class Forwarder:
             # A chunked body crossed the limit while it streamed to the upstream (which
             # sees it cut off); the answer had not started, so the client gets the 413.
             await send_problem(send, exc, scope["path"])
+
+    def _admit(
+        self, method: str, path: str, authorization: bytes | None, length: bytes | None
+    ) -> None:
+        """Refuse, before anything is read or matched: a bad token or missing role (401/403),
+        TRACE/CONNECT (405), a Content-Length that is no number (400) or over the limit
+        (413)."""
+        if self.verifier is not None:
+            claims = self.verifier.verify_header(authorization)
+            if self.access is not None:
+                self.access.check(method, path, self.verifier.roles(claims))
+        if method in _REFUSED_METHODS:
+            raise MethodNotAllowed(method)
+        if length is not None and length != b"0":
+            if not length.isdigit():
+                raise BadRequestFraming(f"Content-Length {length.decode('latin-1')!r}")
+            if int(length) > self.max_request:
+                raise RequestTooLarge(
+                    f"{int(length)} bytes; at most {self.max_request} are accepted"
+                )
 
     async def _route(
         self,
