@@ -9,10 +9,15 @@ import jwt
 DEFAULT_AUDIENCE = "ai-migration-kit"
 
 
+#: The kit's own token: it routes (operator) and drives every gate's traffic, so it holds
+#: every role of the public API's access policy (contracts/openapi/v1-access.yaml).
+KIT_ROLES = ("operator", "scorer", "modeler", "auditor")
+
+
 def mint_token(
     secret: str,
     *,
-    roles: tuple[str, ...] = ("operator",),
+    roles: tuple[str, ...] = KIT_ROLES,
     subject: str = "kit",
     audience: str = DEFAULT_AUDIENCE,
     ttl_s: int = 3600,

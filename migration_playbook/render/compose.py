@@ -27,6 +27,8 @@ from migration_playbook.topology.models import PLACEHOLDER
 CONTAINER_WORKDIR = "/var/lib/kit"
 #: The images' virtual environment (``{bin}`` and ``{python}`` point into it).
 CONTAINER_BIN = "/opt/venv/bin"
+#: Where the images copy the kit's packages (their Dockerfiles' COPY lines).
+CONTAINER_CODE = "/app"
 #: The MLflow artifact folder, shared by the tracking server and every client: MLflow's
 #: clients write artifacts to the path the server names, so all of them mount it.
 ARTIFACTS = f"{CONTAINER_WORKDIR}/mlflow/artifacts"
@@ -103,6 +105,8 @@ class ContainerResolver:
             return CONTAINER_BIN
         if kind == "python":
             return f"{CONTAINER_BIN}/python"
+        if kind == "code":
+            return CONTAINER_CODE
         if kind == "amqp_uri":
             return AMQP_URI
         process = self.topology.processes.get(own) if own else None

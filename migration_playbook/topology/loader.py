@@ -27,6 +27,8 @@ from migration_playbook.topology.models import (
 
 #: The bundled migration's topology: the default when ``KIT_TOPOLOGY`` is not set.
 BUNDLED_TOPOLOGY = Path(__file__).with_name("bundled.yaml")
+#: The folder that holds the kit's packages (``{code}``).
+CODE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class TopologyError(Exception):
@@ -169,6 +171,8 @@ class Resolver:
             return str(Path(sys.executable).parent)
         if kind == "python":
             return sys.executable
+        if kind == "code":
+            return str(CODE_ROOT)
         if kind == "amqp_uri":
             return self.amqp_uri
         if own is None or own.url is None:

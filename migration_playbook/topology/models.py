@@ -10,7 +10,8 @@ team adopting the kit writes its own.
 String values may use placeholders, filled in when the kit runs the topology:
 
 ``{workdir}`` the kit's working folder (absolute); ``{bin}`` the folder of the kit's Python
-interpreter (its virtual environment's ``bin``); ``{python}`` that interpreter; ``{host}``,
+interpreter (its virtual environment's ``bin``); ``{python}`` that interpreter; ``{code}``
+the folder that holds the kit's packages (``/app`` in its container images); ``{host}``,
 ``{port}`` and ``{bind}`` of the process's own URL; ``{url:NAME}`` the URL of process NAME;
 ``{store:NAME}`` the database URL of store NAME; ``{amqp_uri}`` the broker;
 ``{secret:jwt}`` the proxy's token secret (kept in the workdir, never in the file).
@@ -33,7 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 #: Every placeholder a value may hold (see the module docstring).
 PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([a-z][a-z0-9-]*))?\}")
-SIMPLE_PLACEHOLDERS = frozenset({"workdir", "bin", "python", "host", "port", "bind", "amqp_uri"})
+SIMPLE_PLACEHOLDERS = frozenset(
+    {"workdir", "bin", "python", "code", "host", "port", "bind", "amqp_uri"}
+)
 SECRETS = frozenset({"jwt"})
 #: A Python object the kit imports: ``package.module:attribute``.
 HOOK = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")

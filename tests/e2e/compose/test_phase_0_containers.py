@@ -136,11 +136,15 @@ def test_phase_0_answers_health_and_predictions_through_the_proxy(phase0: dict[s
         monolith.ingest(TransactionGenerator(seed=1, id_prefix="history").generate(600))
         run = monolith.wait_for_training_run(monolith.start_training_run().run_id, timeout=600)
         assert run.metrics is not None, run.error
-    token = mint_token(SECRET, roles=())
+    token = mint_token(SECRET, roles=("scorer",))
     transaction = TransactionGenerator(seed=2, id_prefix="probe").generate(1)[0]
     with ApiClient(phase0["proxy"], headers={"Authorization": f"Bearer {token}"}) as proxy:
         prediction = proxy.score(transaction)
         assert str(prediction.model_version) == str(run.model_version)
+    # The image carries the access policy the rendered file names: no role, no prediction.
+    roleless = {"Authorization": f"Bearer {mint_token(SECRET, roles=())}"}
+    refused = httpx.post(phase0["proxy"] + "/api/v1/predictions", json={}, headers=roleless)
+    assert refused.status_code == 403, refused.text
     anonymous = httpx.post(phase0["proxy"] + "/api/v1/predictions", json={}, timeout=5)
     assert anonymous.status_code == 401
     print(f"\ncontainers ready after {phase0['start_seconds']} s")  # noqa: T201
