@@ -13,7 +13,7 @@ from typing import Any, cast
 from contracts import pacts
 from migration_playbook.context import KitContext
 from migration_playbook.gates.closed_loop import closed_loop_gate
-from migration_playbook.gates.load import run_k6
+from migration_playbook.gates.load import run_k6, with_latency_slack
 from migration_playbook.gates.model_check import model_gate
 from migration_playbook.gates.promotion import promotion_gate
 from migration_playbook.gates.provider_states import StatesFactory
@@ -39,18 +39,23 @@ from migration_playbook.topology import load_hook
 
 
 def _load(ctx: KitContext, phase: Phase, spec: LoadGate) -> GateResult:
-    return run_k6(
+    slack = ctx.settings.latency_slack
+    result = run_k6(
         ctx.loadtests_dir / spec.script,
         base_url=ctx.url(spec.target),
         out_dir=ctx.reports / f"phase-{phase.phase}",
         label=f"phase{phase.phase}-{spec.script.removesuffix('.js')}",
         vus=spec.vus,
         duration_s=spec.duration_s,
-        thresholds=spec.thresholds,
+        thresholds=with_latency_slack(spec.thresholds, slack),
         rate_per_s=spec.rate_per_s,
         token=ctx.token,
         transactions_data=spec.transactions_data,
     )
+    if slack != 1:
+        result.summary += f" (latency bounds x{slack:g}, KIT_LATENCY_SLACK)"
+        result.details["latency_slack"] = slack
+    return result
 
 
 @contextmanager

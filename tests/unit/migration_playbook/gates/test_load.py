@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migration_playbook.gates.load import judge_summary
+from migration_playbook.gates.load import judge_summary, with_latency_slack
 from migration_playbook.gates.result import Outcome
 
 
@@ -31,7 +31,7 @@ def test_a_clean_run_passes_and_counts_failed_requests_from_passes() -> None:
 def test_a_crossed_threshold_fails_and_names_it() -> None:
     result = judge_summary(_summary(40, 500, True), "t", 99, [], 10.0)
     assert result.outcome is Outcome.FAIL
-    assert "http_req_failed rate<0.01" in result.summary
+    assert "http_req_failed rate<0.01 (measured 0.08)" in result.summary
     assert result.details["failed_requests"] == 40
     assert [m.ok for m in result.measurements] == [False]
 
@@ -60,3 +60,23 @@ def test_a_throwing_script_is_a_failure_never_a_pass(tmp_path) -> None:  # type:
     )
     assert result.outcome is Outcome.FAIL
     assert "script error" in result.summary
+
+
+def test_a_crossed_latency_bound_names_the_measured_figure() -> None:
+    summary = _summary(0, 500, False)
+    summary["metrics"]["http_req_duration"]["thresholds"] = {"p(95)<4": True}  # type: ignore[index]
+    result = judge_summary(summary, "t", 99, [], 10.0)
+    assert result.outcome is Outcome.FAIL
+    assert "http_req_duration p(95)<4 (measured 5)" in result.summary
+
+
+def test_latency_slack_widens_latency_bounds_and_keeps_error_bounds() -> None:
+    thresholds = {
+        "http_req_duration": ["p(95)<250", "p(99) <= 400", "avg>1", "med<100.5"],
+        "http_req_failed": ["rate<0.01"],
+    }
+    assert with_latency_slack(thresholds, 1.0) == thresholds
+    assert with_latency_slack(thresholds, 3.0) == {
+        "http_req_duration": ["p(95)<750", "p(99)<=1200", "avg>1", "med<301.5"],
+        "http_req_failed": ["rate<0.01"],
+    }
