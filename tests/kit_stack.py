@@ -1,8 +1,15 @@
 """A real kit stack for the migration engine's e2e and fault tests (session-scoped).
 
-Every process runs for real under the kit's supervisor on free 127.0.0.1 ports (a topology
-file written for the run), with its own workdir and its own RabbitMQ vhost, so nothing
-collides with a developer's `kit up`.
+Every process runs for real under the kit's supervisor, from a topology file written for
+the run: each deployable on a loopback address of its own (127.0.0.2, 127.0.0.3, ...) on a
+free port, every store in a fresh PostgreSQL database made for the run, with its own
+workdir and its own RabbitMQ vhost, so nothing collides with a developer's `kit up`. The
+kit reaches processes and stores only through the topology; the bundled defaults (SQLite,
+127.0.0.1) are what `make demo` and the other e2e stacks run.
+
+The load gates' latency bounds get ``TEST_LATENCY_SLACK`` (``KIT_LATENCY_SLACK``): these
+tests judge that each phase works on whatever machine runs them; how fast it is, is
+measured by ``benchmarks/`` and by `make demo` at the phase files' own bounds.
 """
 
 from __future__ import annotations
@@ -20,6 +27,24 @@ from migration_playbook.settings import KitSettings
 from migration_playbook.topology import Topology, load_topology
 from migration_playbook.topology.edit import dump_topology, with_changes
 from tests.amqp_support import fresh_vhost
+from tests.postgres_support import fresh_databases
+
+#: The shared stack's addresses: one loopback address per deployable.
+HOSTS = {
+    "monolith": "127.0.0.2",
+    "legacy-sync": "127.0.0.2",
+    "proxy": "127.0.0.3",
+    "mlflow": "127.0.0.4",
+    "inference": "127.0.0.5",
+    "ingestion": "127.0.0.6",
+    "chaos": "127.0.0.7",
+    "training": "127.0.0.8",
+    "monitoring": "127.0.0.9",
+}
+#: The stores the shared stack keeps on PostgreSQL (every store of the bundled topology).
+STORES = ("monolith", "ingestion", "inference", "training", "monitoring")
+#: Latency bounds x3 in the tests' stacks: a busy CI machine is slow, not broken.
+TEST_LATENCY_SLACK = 3.0
 
 
 def free_port_on(host: str) -> int:
@@ -58,9 +83,18 @@ def group_members(pgid: int) -> list[int]:
 
 
 @pytest.fixture(scope="session")
-def kit_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitContext]:
+def kit_stores() -> Iterator[dict[str, str]]:
+    """The shared stack's store URLs: fresh PostgreSQL databases, dropped at the end."""
+    with fresh_databases("aikit_e2e", STORES) as stores:
+        yield stores
+
+
+@pytest.fixture(scope="session")
+def kit_stack(
+    tmp_path_factory: pytest.TempPathFactory, kit_stores: dict[str, str]
+) -> Iterator[KitContext]:
     root = tmp_path_factory.mktemp("kit")
-    topology_file = dump_topology(relocated(), root / "topology.yaml")
+    topology_file = dump_topology(relocated(HOSTS, kit_stores), root / "topology.yaml")
     with fresh_vhost("kit-e2e") as uri:
         settings = KitSettings.model_validate(
             {
@@ -68,6 +102,7 @@ def kit_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitContext]:
                 "reports_dir": root / "reports",
                 "amqp_uri": uri,
                 "topology_file": topology_file,
+                "latency_slack": TEST_LATENCY_SLACK,
             }
         )
         ctx = KitContext.create(settings)

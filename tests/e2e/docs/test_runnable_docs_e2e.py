@@ -25,7 +25,7 @@ from migration_playbook.settings import KitSettings
 from migration_playbook.topology import load_topology
 from migration_playbook.topology.edit import dump_topology
 from tests.amqp_support import fresh_vhost
-from tests.kit_stack import relocated
+from tests.kit_stack import TEST_LATENCY_SLACK, relocated
 from tests.runnable_docs import REPO, Block, output_matches, parse
 
 CHAPTERS = sorted((REPO / "migration_playbook" / "docs").glob("phase-*.md"))
@@ -44,6 +44,7 @@ def docs_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitContext]
                 "reports_dir": root / "reports",
                 "amqp_uri": uri,
                 "topology_file": topology_file,
+                "latency_slack": TEST_LATENCY_SLACK,
             }
         )
         ctx = KitContext.create(settings)
@@ -113,6 +114,7 @@ def test_the_playbooks_commands_run_in_order_against_a_stack(
         KIT_REPORTS_DIR=str(settings.reports_dir),
         KIT_TOPOLOGY=str(settings.topology_file),
         KIT_AMQP_URI=str(settings.amqp_uri),
+        KIT_LATENCY_SLACK=str(settings.latency_slack),
         AMQP_URI=str(settings.amqp_uri),  # what `kit events` reads; a reader's default broker
     )
     env.pop("KIT_ADMIN_TOKEN", None)  # the docs say how to get one

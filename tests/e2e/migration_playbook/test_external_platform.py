@@ -28,7 +28,7 @@ from migration_playbook.runner.external import ExternalRunner
 from migration_playbook.settings import KitSettings
 from migration_playbook.topology.edit import as_external, dump_topology
 from tests.amqp_support import fresh_vhost
-from tests.kit_stack import relocated
+from tests.kit_stack import TEST_LATENCY_SLACK, relocated
 
 PHASE = 0
 
@@ -73,6 +73,7 @@ def deployment(tmp_path: Path) -> Iterator[tuple[KitSettings, dict[str, subproce
                 "reports_dir": tmp_path / "reports",
                 "amqp_uri": uri,
                 "topology_file": dump_topology(relocated(), tmp_path / "local.yaml"),
+                "latency_slack": TEST_LATENCY_SLACK,
             }
         )
         # The local runner is never asked to start anything: only its recipe is read.
@@ -130,6 +131,7 @@ def test_phase_0_applies_on_a_deployment_the_kit_did_not_start(
         "KIT_REPORTS_DIR": settings.reports_dir,
         "KIT_TOPOLOGY": settings.topology_file,
         "KIT_AMQP_URI": settings.amqp_uri,
+        "KIT_LATENCY_SLACK": settings.latency_slack,
     }.items():
         monkeypatch.setenv(key, str(value))
     ctx = KitContext.create()

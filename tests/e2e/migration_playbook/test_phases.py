@@ -1,12 +1,17 @@
-"""The migration engine for real: phase 0 applied and verified, phase 1 applied, with the
-ledger, the reports and the live route table checked after each."""
+"""The migration engine for real, phases 0 to 5 in order on the shared stack
+(``tests/kit_stack.py``: every deployable on a loopback address of its own, every store on
+PostgreSQL), with the ledger, the reports and the live route table checked after each; the
+faulty-canary rehearsal right after phase 1; `kit down` last, leaving no process behind."""
 
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from contracts.client import ApiClient
@@ -17,6 +22,9 @@ from migration_playbook.gates.result import Outcome
 from migration_playbook.orchestration.engine import Engine
 from migration_playbook.orchestration.ledger import Ledger, LedgerEntry
 from migration_playbook.phases.loader import find_phase
+from migration_playbook.runner.supervisor import Supervisor
+from tests.kit_stack import HOSTS, group_members
+from tests.postgres_support import libpq_url
 
 
 def _entries(ctx: KitContext, phase: int) -> list[LedgerEntry]:
@@ -138,6 +146,50 @@ def test_phases_2_and_3_move_ingestion_and_model_management(kit_stack: KitContex
     assert routes["models"]["primary"] == "training"
 
 
+@pytest.mark.postgres
+def test_the_stack_ran_on_its_own_addresses_with_its_stores_on_postgres(
+    kit_stack: KitContext, kit_stores: dict[str, str]
+) -> None:
+    """After phases 0-3: the kit reached every process and store only through the
+    topology, so nothing landed on 127.0.0.1 or in a SQLite file."""
+    ctx, stores = kit_stack, kit_stores
+
+    # every HTTP process answers on its own address, and only there
+    for name in ("monolith", "proxy", "inference", "ingestion", "legacy-sync"):
+        spec = ctx.catalog[name]
+        assert spec.host == HOSTS[name] and spec.port is not None
+        assert _answers_on(HOSTS[name], spec.port), f"{name} does not answer on {spec.url}"
+        assert not _answers_on("127.0.0.1", spec.port), f"{name} also listens on 127.0.0.1"
+    assert httpx.get(f"{ctx.url('proxy')}/readyz", timeout=5).status_code == 200
+
+    # the data went to PostgreSQL: the monolith's decisions, their backfilled copies, and
+    # the transactions the ingestion service accepted, reconciled with the monolith's
+    assert _count(stores["monolith"], "SELECT count(*) FROM predictions") > 0
+    copied = "SELECT count(*) FROM prediction_audit WHERE origin = 'monolith'"
+    assert _count(stores["inference"], copied) > 0
+    assert _count(stores["inference"], "SELECT count(*) FROM prediction_audit") > _count(
+        stores["inference"], copied
+    )
+    ingested = _count(stores["ingestion"], "SELECT count(*) FROM transactions")
+    assert ingested > 0
+    data = Path(ctx.settings.workdir) / "data"
+    assert not data.exists() or not list(data.glob("*.db")), "a store fell back to SQLite"
+
+    # and the public API through the proxy sees it: a transaction posted now is stored by
+    # the ingestion service on PostgreSQL and reaches the monolith's database too
+    transaction = TransactionGenerator(seed=991, id_prefix="elsewhere").generate(1)[0]
+    with ApiClient(ctx.url("proxy"), headers=ctx.auth_headers, timeout=10) as api:
+        api.ingest(transaction)
+    found = (
+        f"SELECT count(*) FROM transactions WHERE transaction_id = '{transaction.transaction_id}'"
+    )
+    assert _count(stores["ingestion"], found) == 1
+    deadline = time.monotonic() + 30
+    while _count(stores["monolith"], found) == 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _count(stores["monolith"], found) == 1, "the legacy sync did not bring it over"
+
+
 def test_closed_loop_then_decommission(kit_stack: KitContext) -> None:
     """Phase 4: drifted live traffic -> drift_detected -> retraining -> promotion ->
     hot-swap -> the drift report settles, with no failed request; phase 5: the monolith
@@ -169,3 +221,57 @@ def test_closed_loop_then_decommission(kit_stack: KitContext) -> None:
     management = Management.from_amqp_uri(kit_stack.amqp_uri)
     assert f"retired-{legacy}" in {p["name"] for p in management.policies()}
     assert management.queue(legacy)["messages"] == 0
+
+
+@pytest.mark.fault
+def test_kit_down_leaves_no_process_behind(kit_stack: KitContext) -> None:
+    """Last in this module: it stops the shared stack (the closed loop would otherwise
+    go on retraining beside the next module's stack)."""
+    runner = kit_stack.runner
+    assert isinstance(runner, Supervisor)  # the local platform's runner
+    if not runner.states():  # run alone: bring a phase up first
+        Engine(kit_stack).up(find_phase(0))
+    states = runner.states()
+    assert states, "the stack should be running"
+    pids = [s.pid for s in states if s.pid]
+    members = [pid for pgid in pids for pid in group_members(pgid)]
+    assert len(members) >= len(pids)
+    daemon = int(runner.pidfile.read_text())
+
+    assert Engine(kit_stack).down()
+    deadline = time.monotonic() + 30  # supervisord's stop grace is 15 s per process group
+    alive = [pid for pid in [*members, daemon] if _alive(pid)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.5)
+        alive = [pid for pid in alive if _alive(pid)]
+    assert not alive, "outlived `kit down`: " + "; ".join(_describe(pid) for pid in alive)
+    assert runner.states() == []
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for its parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def _describe(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except FileNotFoundError:
+        return f"{pid} (gone)"
+    return f"{pid} {command[:160]}"
+
+
+def _count(url: str, query: str) -> int:
+    with psycopg.connect(libpq_url(url), connect_timeout=5) as connection:
+        row = connection.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _answers_on(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((host, port)) == 0

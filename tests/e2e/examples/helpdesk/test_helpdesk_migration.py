@@ -24,7 +24,7 @@ from migration_playbook.phases.loader import find_phase
 from migration_playbook.settings import KitSettings
 from migration_playbook.topology import load_topology
 from migration_playbook.topology.edit import dump_topology, with_changes
-from tests.kit_stack import free_port_on
+from tests.kit_stack import TEST_LATENCY_SLACK, free_port_on
 
 ROOT = Path(__file__).resolve().parents[4]
 HELPDESK_TOPOLOGY = ROOT / "examples/helpdesk/kit/topology.yaml"
@@ -41,7 +41,12 @@ def helpdesk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitContext]:
     }
     topology_file = dump_topology(with_changes(topology, urls=urls), root / "topology.yaml")
     settings = KitSettings.model_validate(
-        {"workdir": root / "var", "reports_dir": root / "reports", "topology_file": topology_file}
+        {
+            "workdir": root / "var",
+            "reports_dir": root / "reports",
+            "topology_file": topology_file,
+            "latency_slack": TEST_LATENCY_SLACK,
+        }
     )
     ctx = KitContext.create(settings)
     try:
@@ -56,6 +61,7 @@ def _kit(ctx: KitContext, *args: str) -> subprocess.CompletedProcess[str]:
         "KIT_TOPOLOGY": str(ctx.settings.topology_file),
         "KIT_WORKDIR": str(ctx.settings.workdir),
         "KIT_REPORTS_DIR": str(ctx.settings.reports_dir),
+        "KIT_LATENCY_SLACK": str(ctx.settings.latency_slack),
     }
     return subprocess.run(
         [sys.executable, "-m", "migration_playbook.cli.app", *args],

@@ -20,7 +20,7 @@ from migration_playbook.topology.edit import dump_topology
 from migration_playbook.workshop.exercises import EXERCISES, find_exercise
 from migration_playbook.workshop.model import Verdict
 from tests.amqp_support import fresh_vhost
-from tests.kit_stack import relocated
+from tests.kit_stack import TEST_LATENCY_SLACK, relocated
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,7 @@ def workshop_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KitCont
                 "reports_dir": root / "reports",
                 "amqp_uri": uri,
                 "topology_file": topology_file,
+                "latency_slack": TEST_LATENCY_SLACK,
             }
         )
         ctx = KitContext.create(settings)
@@ -48,6 +49,7 @@ def _use_stack(ctx: KitContext, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIT_WORKDIR", str(ctx.settings.workdir))
     monkeypatch.setenv("KIT_TOPOLOGY", str(ctx.settings.topology_file))
     monkeypatch.setenv("KIT_AMQP_URI", ctx.amqp_uri)
+    monkeypatch.setenv("KIT_LATENCY_SLACK", str(ctx.settings.latency_slack))
 
 
 def _missing(verdict: Verdict) -> list[str]:
