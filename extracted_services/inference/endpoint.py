@@ -58,7 +58,7 @@ def check_length(content_length: str | None) -> None:
     """Refuse a declared body over the limit before reading it."""
     if content_length is not None and content_length.isdigit():
         if int(content_length) > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+            raise PayloadTooLarge()
 
 
 async def predict(
@@ -73,7 +73,7 @@ async def predict(
     started = time.perf_counter()
     current_traceparent.set(traceparent if is_traceparent(traceparent) else new_traceparent())
     if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        raise PayloadTooLarge()
     require_json(content_type)
     try:
         parsed = parse_transactions(raw)
@@ -130,7 +130,7 @@ class FastPredictions:
             try:
                 raw = await read_body(receive, MAX_BODY_BYTES)
             except BodyTooLarge:
-                raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes") from None
+                raise PayloadTooLarge() from None
             body = await predict(
                 self.app.state.runtime,
                 raw,

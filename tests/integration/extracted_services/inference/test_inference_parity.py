@@ -130,6 +130,11 @@ BAD_REQUESTS: list[tuple[str, bytes, str]] = [
         json.dumps({"transactions": [{"transaction_id": str(i)} for i in range(1001)]}).encode(),
         "application/json",
     ),
+    (
+        "over 4 MiB",
+        b'{"transactions": [' + b" " * (4 * 1024 * 1024 + 10) + b"]}",
+        "application/json",
+    ),
 ]
 
 
