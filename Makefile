@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Every apt-get of the set-up holds this lock (see `setup`).
+APT_LOCKED := flock /tmp/ai-migration-kit-apt.lock
+
 # Keep every tool off the network (there is none; look-ups only cost time).
 export PACT_DO_NOT_TRACK := true
 export K6_NO_USAGE_REPORT := true
@@ -12,24 +15,31 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-docs venv services lint typecheck contracts lock clean help
+.PHONY: demo test test-docs setup venv services lint typecheck contracts lock clean help
 
 help:
 	@echo "make demo   - set everything up and run the end-to-end demo"
 	@echo "make test   - set everything up and run lint, type checks and the whole test suite"
 	@echo "make test-docs - the playbook's commands against a real stack (the whole migration, ~10 min)"
+	@echo "make setup  - the venv and the services (RabbitMQ, PostgreSQL, chromium), side by side"
 	@echo "make lint   - ruff (lint + format check) and import-linter"
 	@echo "make lock   - re-resolve requirements.in into requirements.lock"
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
-	@$(PYTHON) -m venv --help >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq python3-venv)
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || $(APT_LOCKED) sh -c 'apt-get update -qq && apt-get install -y -qq python3-venv'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 venv: $(STAMP)
+
+# The virtual environment (pip) and the services (apt) side by side: on a fresh machine
+# each takes minutes, mostly waiting on a different resource. apt runs under one lock
+# (APT_LOCKED, also taken by scripts/ensure_services.sh), so the two never collide on dpkg.
+setup:
+	@$(MAKE) --no-print-directory -j2 venv services KIT_CONTAINER_TOOLS=$(KIT_CONTAINER_TOOLS)
 
 # `make test` also installs podman, runc and debootstrap (the container tests); `make
 # services` alone does when KIT_CONTAINER_TOOLS=1.
@@ -52,12 +62,12 @@ PG_ENV_FILE = $${XDG_CONFIG_HOME:-$$HOME/.config}/ai-migration-kit/postgres.env
 TEST_PG_ENV = export TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(sed -n 's/^TEST_POSTGRES_URL=//p' "$(PG_ENV_FILE)" 2>/dev/null)}"
 
 test: KIT_CONTAINER_TOOLS = 1
-test: venv services lint typecheck
+test: setup lint typecheck
 	@$(TEST_PG_ENV); set -x; $(BIN)/python -m pytest tests
 
 # The playbook's runnable:e2e blocks against a stack of their own: the whole migration
 # again, about 10 minutes, so `make test` skips it (see tests/README.md).
-test-docs: venv services
+test-docs: setup
 	@$(TEST_PG_ENV); KIT_DOCS_E2E=1 $(BIN)/python -m pytest -m e2e tests/e2e/docs
 
 # Regenerate the contract documents (OpenAPI v1, event schemas) from the models and
@@ -68,7 +78,7 @@ contracts: venv
 	CONTRACTS_UPDATE_PACTS=1 $(BIN)/python -m pytest -q -p no:randomly tests/contract/test_api_client_pact.py
 	$(BIN)/kit contracts compat
 
-demo: venv services
+demo: setup
 	$(BIN)/kit demo
 
 lock:

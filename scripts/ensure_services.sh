@@ -10,9 +10,12 @@ log() { printf '\033[36m[services]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_updated=0
+# Every apt-get holds the set-up's lock: `make setup` runs this script beside pip, whose
+# recipe may install python3-venv (the Makefile's APT_LOCKED).
+APT_LOCK=/tmp/ai-migration-kit-apt.lock
 apt_install() {
-  if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+  if [ "$apt_updated" -eq 0 ]; then as_root flock "$APT_LOCK" apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root flock "$APT_LOCK" apt-get install -y -qq "$@" >/dev/null
 }
 
 # --- RabbitMQ ---------------------------------------------------------------------------
