@@ -7,9 +7,12 @@ workdir and its own RabbitMQ vhost, so nothing collides with a developer's `kit 
 kit reaches processes and stores only through the topology; the bundled defaults (SQLite,
 127.0.0.1) are what `make demo` and the other e2e stacks run.
 
-The load gates' latency bounds get ``TEST_LATENCY_SLACK`` (``KIT_LATENCY_SLACK``): these
-tests judge that each phase works on whatever machine runs them; how fast it is, is
-measured by ``benchmarks/`` and by `make demo` at the phase files' own bounds.
+This stack runs the phase files' real gates, at their own latency bounds: the margin
+between what the migrated system measures and those bounds is what keeps it green
+(docs/performance.md). The other e2e stacks, whose subject is not the gates (the workshop,
+the external platform, the helpdesk, the docs), run at ``TEST_LATENCY_SLACK``
+(``KIT_LATENCY_SLACK``): they judge that a phase works and loses nothing on whatever
+machine runs them.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ HOSTS = {
 }
 #: The stores the shared stack keeps on PostgreSQL (every store of the bundled topology).
 STORES = ("monolith", "ingestion", "inference", "training", "monitoring")
-#: Latency bounds x3 in the tests' stacks: a busy CI machine is slow, not broken.
+#: Latency bounds x3 in the e2e stacks that test something else than the gates.
 TEST_LATENCY_SLACK = 3.0
 
 
@@ -102,7 +105,6 @@ def kit_stack(
                 "reports_dir": root / "reports",
                 "amqp_uri": uri,
                 "topology_file": topology_file,
-                "latency_slack": TEST_LATENCY_SLACK,
             }
         )
         ctx = KitContext.create(settings)
