@@ -5,6 +5,7 @@ from __future__ import annotations
 from migration_playbook.workshop.exercises import (
     canary_split,
     dead_letter,
+    event_field,
     operator_revert,
     proxy_in_front,
     rollback_lab,
@@ -17,6 +18,7 @@ EXERCISES: tuple[Exercise, ...] = (
     operator_revert.EXERCISE,
     dead_letter.EXERCISE,
     rollback_lab.EXERCISE,
+    event_field.EXERCISE,
 )
 
 

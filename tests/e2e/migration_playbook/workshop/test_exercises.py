@@ -70,7 +70,9 @@ def _fails_then_passes(ctx: KitContext, number: int) -> Verdict:
 
 
 def test_every_exercise_is_tested_here() -> None:
-    assert [e.number for e in EXERCISES] == [1, 2, 3, 4, 5]
+    # 1-5 need a running kit and are tested here; 6 works on files only and is tested,
+    # through the same commands, in tests/unit/migration_playbook/workshop/test_event_field.py
+    assert [e.number for e in EXERCISES] == [1, 2, 3, 4, 5, 6]
 
 
 def test_exercise_1_proxy_in_front(
