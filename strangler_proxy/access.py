@@ -35,6 +35,10 @@ class AccessRule(BaseModel):
 
     match: Match
     roles: tuple[str, ...] = Field(min_length=1, description="The token needs one of them.")
+    audit: bool = Field(
+        default=False,
+        description="Record each answered call in the proxy's action log (who, when, what).",
+    )
 
 
 class AccessPolicy(BaseModel):
@@ -69,22 +73,27 @@ class AccessControl:
     def __init__(self, policy: AccessPolicy) -> None:
         self.policy = policy
         self._rules = tuple(
-            (CompiledMatch(rule.match), frozenset(rule.roles)) for rule in policy.rules
+            (CompiledMatch(rule.match), frozenset(rule.roles), rule.audit) for rule in policy.rules
         )
+
+    def _rule(self, method: str, path: str) -> tuple[frozenset[str] | None, bool]:
+        for matcher, roles, audit in self._rules:
+            if matcher.matches(method, path, (), b""):
+                return roles, audit
+        return (None if self.policy.otherwise == "allow" else frozenset()), False
 
     def required(self, method: str, path: str) -> frozenset[str] | None:
         """The roles of which one is needed, or ``None`` when any valid token will do."""
-        for matcher, roles in self._rules:
-            if matcher.matches(method, path, (), b""):
-                return roles
-        return None if self.policy.otherwise == "allow" else frozenset()
+        return self._rule(method, path)[0]
 
-    def check(self, method: str, path: str, roles: Sequence[str]) -> None:
-        needed = self.required(method, path)
+    def check(self, method: str, path: str, roles: Sequence[str]) -> bool:
+        """Raise ``Forbidden``, or return whether the call goes in the action log."""
+        needed, audit = self._rule(method, path)
         if needed is None:
-            return
+            return audit
         if not needed:
             raise Forbidden(f"no access rule lets a token {method} {path}")
         if needed.isdisjoint(roles):
             names = ", ".join(f"'{r}'" for r in sorted(needed))
             raise Forbidden(f"{method} {path} needs one of the roles {names}")
+        return audit

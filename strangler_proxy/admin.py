@@ -13,6 +13,7 @@ from fastapi import FastAPI, Query, Request
 
 from contracts.problems import Problem
 from contracts.proxy_admin.models import (
+    ActionOut,
     DifferenceOut,
     ExplainOut,
     ExplainStepOut,
@@ -25,7 +26,7 @@ from contracts.proxy_admin.models import (
     ValidationOut,
 )
 from service_runtime.problems_fastapi import install_problem_handlers
-from strangler_proxy.deps import Operator, Runtime, RuntimeDep
+from strangler_proxy.deps import ActionReader, Operator, Runtime, RuntimeDep
 from strangler_proxy.errors import NotFound
 from strangler_proxy.resilience import BreakerState
 from strangler_proxy.route_table.lint import lint_table
@@ -208,6 +209,22 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
             )
             for s in samples
         ]
+
+    @app.get(
+        "/_admin/audit",
+        response_model=list[ActionOut],
+        responses=_PROBLEMS,
+        summary="The action log, oldest first: who changed what at the edge, and when",
+    )
+    def audit(
+        runtime: RuntimeDep,
+        _: ActionReader,
+        kind: str | None = None,
+        after: Annotated[int, Query(ge=0, description="Only entries with a larger id")] = 0,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    ) -> list[ActionOut]:
+        entries = runtime.actions.entries(kind=kind, after=after, limit=limit)
+        return [ActionOut.model_validate(e) for e in entries]
 
     @app.get(
         "/_admin/explain",

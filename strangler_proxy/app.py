@@ -20,6 +20,7 @@ from contracts.monitoring import Health, Readiness
 from service_runtime.asgi import Receive, Scope, Send, send_problem, send_response
 from strangler_proxy.access import AccessControl, load_policy
 from strangler_proxy.admin import create_admin_app
+from strangler_proxy.audit import ActionLog
 from strangler_proxy.auth import TokenVerifier, warn_auth_disabled
 from strangler_proxy.deps import Runtime
 from strangler_proxy.forwarding import UpstreamPool
@@ -56,8 +57,14 @@ class ProxyApp:
             if settings.shared_state_url
             else None
         )
+        self.actions = ActionLog(settings.audit_log)
         self.store = TableStore(
-            pool, metrics, settings.history_size, settings.mismatch_samples, self.shared
+            pool,
+            metrics,
+            settings.history_size,
+            settings.mismatch_samples,
+            self.shared,
+            self.actions,
         )
         self.shadow = ShadowDispatcher(
             metrics,
@@ -65,7 +72,9 @@ class ProxyApp:
             settings.shadow_workers,
             settings.max_compared_body_bytes,
         )
-        self.runtime = Runtime(settings, metrics, self.verifier, self.store, self.shadow)
+        self.runtime = Runtime(
+            settings, metrics, self.verifier, self.store, self.shadow, self.actions
+        )
         self.admin = create_admin_app(self.runtime)
         self.forwarder = Forwarder(
             self.store,
@@ -76,6 +85,7 @@ class ProxyApp:
             settings.max_buffered_body_bytes,
             settings.max_request_body_bytes,
             settings.max_compared_body_bytes,
+            self.actions,
         )
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None

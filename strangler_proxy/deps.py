@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from strangler_proxy.audit import ActionLog
 from strangler_proxy.auth import TokenVerifier
+from strangler_proxy.errors import Forbidden
 from strangler_proxy.metrics import ProxyMetrics
 from strangler_proxy.settings import Settings
 from strangler_proxy.shadow import ShadowDispatcher
@@ -23,6 +25,7 @@ class Runtime:
     verifier: TokenVerifier | None
     store: TableStore
     shadow: ShadowDispatcher
+    actions: ActionLog
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -46,3 +49,21 @@ def require_operator(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
 
 
 Operator = Annotated[dict[str, Any], Depends(require_operator)]
+
+
+def require_reader_of_actions(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    """The caller's claims; the action log is for the operator and the auditor roles."""
+    if runtime.verifier is None:
+        return {"sub": "anonymous (auth disabled)"}
+    authorization = request.headers.get("authorization")
+    claims = runtime.verifier.verify_header(
+        authorization.encode("latin-1") if authorization else None
+    )
+    allowed = {runtime.settings.operator_role, runtime.settings.auditor_role}
+    if allowed.isdisjoint(runtime.verifier.roles(claims)):
+        names = " or ".join(f"'{r}'" for r in sorted(allowed))
+        raise Forbidden(f"the action log needs the {names} role")
+    return claims
+
+
+ActionReader = Annotated[dict[str, Any], Depends(require_reader_of_actions)]

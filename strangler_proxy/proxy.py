@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-from service_runtime.asgi import Receive, Scope, Send, send_problem
+from service_runtime.asgi import Message, Receive, Scope, Send, send_problem
 from strangler_proxy.access import AccessControl
+from strangler_proxy.audit import ActionLog
 from strangler_proxy.auth import TokenVerifier
 from strangler_proxy.canary import goes_to_candidate, sticky_value
 from strangler_proxy.errors import (
@@ -59,8 +60,10 @@ class Forwarder:
         max_body: int,
         max_request: int,
         max_compare: int,
+        actions: ActionLog | None = None,
     ) -> None:
         self.store = store
+        self.actions = actions
         self.shadow = shadow
         self.metrics = metrics
         self.verifier = verifier
@@ -82,7 +85,7 @@ class Forwarder:
                 chunked = True
         method: str = scope["method"]
         try:
-            self._admit(method, scope["path"], authorization, length)
+            actor = self._admit(method, scope["path"], authorization, length)
         except ProxyError as exc:
             await send_problem(send, exc, scope["path"])
             return
@@ -92,6 +95,8 @@ class Forwarder:
             return
         query: bytes = scope["query_string"]
         route = live.router.match(method, scope["path"], headers, query)
+        if actor is not None and self.actions is not None:
+            send = _recorded(send, self.actions, actor, method, scope["path"], route)
 
         body: Body = None
         replayable = True
@@ -131,14 +136,17 @@ class Forwarder:
 
     def _admit(
         self, method: str, path: str, authorization: bytes | None, length: bytes | None
-    ) -> None:
+    ) -> str | None:
         """Refuse, before anything is read or matched: a bad token or missing role (401/403),
         TRACE/CONNECT (405), a Content-Length that is no number (400) or over the limit
-        (413)."""
+        (413). Return the token's subject when the access policy audits the call."""
+        actor = None
         if self.verifier is not None:
             claims = self.verifier.verify_header(authorization)
-            if self.access is not None:
-                self.access.check(method, path, self.verifier.roles(claims))
+            if self.access is not None and self.access.check(
+                method, path, self.verifier.roles(claims)
+            ):
+                actor = str(claims.get("sub") or claims.get("email") or "unknown")
         if method in _REFUSED_METHODS:
             raise MethodNotAllowed(method)
         if length is not None and length != b"0":
@@ -148,6 +156,7 @@ class Forwarder:
                 raise RequestTooLarge(
                     f"{int(length)} bytes; at most {self.max_request} are accepted"
                 )
+        return actor
 
     async def _route(
         self,
@@ -449,3 +458,24 @@ async def _stream(receive: Receive, head: list[bytes], limit: int) -> AsyncItera
             yield chunk
         if not message.get("more_body", False):
             return
+
+
+def _recorded(
+    send: Send, actions: ActionLog, actor: str, method: str, path: str, route: Route | None
+) -> Send:
+    """``send`` that puts the call in the action log when its answer starts (its status
+    known), whichever side answered."""
+
+    async def recording(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            actions.record(
+                "api-call",
+                actor,
+                method=method,
+                path=path,
+                route=route.name if route is not None else None,
+                status=message["status"],
+            )
+        await send(message)
+
+    return recording

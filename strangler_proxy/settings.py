@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         default=None,
         description="Which roles may send which requests (YAML); unset: any valid token.",
     )
+    audit_log: Path | None = Field(
+        default=None,
+        description="Append the action log (table changes, rollbacks, audited calls) to this "
+        "JSON-lines file; unset: kept in memory only (strangler_proxy/audit.py).",
+    )
+    auditor_role: str = Field(
+        default="auditor", description="Besides the operator, may read GET /_admin/audit."
+    )
     jwt_audience: str = "ai-migration-kit"
     jwt_issuer: str | None = None
     jwt_leeway_s: float = Field(default=5.0, ge=0)

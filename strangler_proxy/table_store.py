@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from strangler_proxy.audit import ActionLog
 from strangler_proxy.errors import NothingToRevert, RouteTableError
 from strangler_proxy.forwarding import UpstreamClient, UpstreamPool, close_later
 from strangler_proxy.matching import Router
@@ -60,8 +61,10 @@ class TableStore:
         history: int,
         samples: int,
         shared: SharedState | None = None,
+        actions: ActionLog | None = None,
     ) -> None:
         self._pool = pool
+        self.actions = actions
         self.shared = shared
         self.last_rollback_id = shared.last_rollback_id() if shared is not None else 0
         #: The newest version this replica has applied or seen (its own or a shared one).
@@ -79,6 +82,15 @@ class TableStore:
             table = parse_table(text, source)
         except RouteTableError as exc:
             self._metrics.table_rejections.labels(origin).inc()
+            if self.actions is not None:
+                self.actions.record(
+                    "table-rejected",
+                    applied_by,
+                    origin=origin,
+                    source=source,
+                    live_version=self.live.entry.version if self.live else None,
+                    issues=[str(issue) for issue in exc.issues][:20],
+                )
             logger.error(
                 "route table from %s rejected; version %s keeps serving:\n%s",
                 origin,
@@ -143,6 +155,16 @@ class TableStore:
         return state.adopt_rollback(event)
 
     def _rolled_back_here(self, route: str, event: RollbackEvent) -> None:
+        if self.actions is not None:
+            self.actions.record(
+                "canary-rolled-back",
+                "proxy:rollback-guard",
+                route=route,
+                table_version=self.live.entry.version if self.live else None,
+                threshold=event.threshold,
+                limit=event.limit,
+                measured=event.measured,
+            )
         if self.shared is None or self.live is None:
             return
         self.shared.publish_rollback(
@@ -181,6 +203,15 @@ class TableStore:
         self.seen_version = max(self.seen_version, version)
         self.history.append(entry)
         self._metrics.table_version.set(entry.version)
+        if self.actions is not None:
+            self.actions.record(
+                "table-applied",
+                applied_by,
+                version=entry.version,
+                origin=origin,
+                reverted_to=reverted_to,
+                diff=list(entry.diff),
+            )
         logger.info(
             "route table version %d applied by %s via %s: %s",
             entry.version,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from contracts.problems import Problem
 from contracts.proxy_admin.models import (
+    ActionOut,
     ExplainOut,
     LiveTableOut,
     MismatchOut,
@@ -28,6 +29,7 @@ from contracts.proxy_admin.models import (
 _Model = TypeVar("_Model", bound=BaseModel)
 _VERSIONS = TypeAdapter(list[TableVersionOut])
 _MISMATCHES = TypeAdapter(list[MismatchOut])
+_ACTIONS = TypeAdapter(list[ActionOut])
 
 
 class AdminError(RuntimeError):
@@ -113,6 +115,15 @@ class ProxyAdminClient:
         """Which route and upstream would serve METHOD PATH, and why the others did not."""
         params: dict[str, Any] = {"method": method, "path": path, "header": list(headers)}
         return self._model(ExplainOut, "GET", "/_admin/explain", params=params)
+
+    def actions(
+        self, *, kind: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[ActionOut]:
+        """The action log, oldest first (needs the operator or auditor role)."""
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if kind is not None:
+            params["kind"] = kind
+        return _ACTIONS.validate_python(self._call("GET", "/_admin/audit", params=params))
 
     # -- the wire ------------------------------------------------------------------------
     def _model(self, model: type[_Model], method: str, path: str, **kwargs: Any) -> _Model:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TableVersionOut(BaseModel):
@@ -22,6 +22,18 @@ class TableVersionOut(BaseModel):
 class LiveTableOut(TableVersionOut):
     table: dict[str, Any]
     yaml: str
+
+
+class ActionOut(BaseModel):
+    """One entry of the proxy's action log; the fields after ``actor`` depend on the kind
+    (a table's version and diff, a rollback's threshold, a call's method, path and status)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    at: datetime
+    kind: Literal["table-applied", "table-rejected", "canary-rolled-back", "api-call"]
+    actor: str = Field(description="The token's subject, or proxy:... for its own decisions")
 
 
 class ValidationOut(BaseModel):

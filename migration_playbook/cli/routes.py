@@ -7,6 +7,7 @@ table or request was rejected, 2 the proxy could not be reached or answered unex
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.proxy_admin import AdminError, AdminUnreachable, ProxyAdminClient
-from contracts.proxy_admin.models import ExplainOut, ExplainStepOut
+from contracts.proxy_admin.models import ActionOut, ExplainOut, ExplainStepOut
 from migration_playbook.mesh import ExportError, ExportOptions, render, schema_errors
 from migration_playbook.mesh import golden as mesh_golden
 from strangler_proxy.errors import RouteTableError
@@ -198,6 +199,64 @@ def status(proxy: ProxyUrl, token: Token = None) -> None:
     for u in state.upstreams:
         ups.add_row(u.name, u.url, u.breaker, f"{u.retry_tokens:g}")
     console.print(ups)
+
+
+_ACTION_KINDS = ("table-applied", "table-rejected", "canary-rolled-back", "api-call")
+
+
+def _action_text(entry: ActionOut) -> str:
+    """What one action did, in a line."""
+    extra = entry.model_extra or {}
+    if entry.kind == "table-applied":
+        diff = "; ".join(extra.get("diff") or []) or "no change"
+        via = extra.get("origin")
+        return f"version {extra.get('version')} via {via}: {diff}"
+    if entry.kind == "table-rejected":
+        issues = extra.get("issues") or []
+        return f"refused ({len(issues)} issue(s)); version {extra.get('live_version')} kept serving"
+    if entry.kind == "canary-rolled-back":
+        return (
+            f"route {extra.get('route')}: {extra.get('threshold')} {extra.get('measured'):.4g} "
+            f"over {extra.get('limit'):g}; weight set to 0"
+        )
+    return f"{extra.get('method')} {extra.get('path')} -> {extra.get('status')}"
+
+
+@app.command()
+def audit(
+    proxy: ProxyUrl,
+    token: Token = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help=f"Only one kind: {', '.join(_ACTION_KINDS)}."),
+    ] = None,
+    after: Annotated[int, typer.Option(help="Only entries with a larger id (page on).")] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="The newest N.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entries as JSON.")] = False,
+) -> None:
+    """The proxy's action log: who changed the routing, what the rollback guard did, who
+    promoted a model (the operator or auditor role)."""
+    if kind is not None and kind not in _ACTION_KINDS:
+        err.print(f"[red]unknown kind {kind!r}[/red]; one of {', '.join(_ACTION_KINDS)}")
+        raise typer.Exit(2)
+    with _admin(proxy, token) as admin:
+        entries = admin.actions(kind=kind, after=after, limit=limit)
+    if as_json:
+        print(json.dumps([e.model_dump(mode="json") for e in entries], indent=2))  # noqa: T201
+        return
+    if not entries:
+        console.print("no action recorded" + (f" of kind {kind}" if kind else ""))
+        return
+    table = Table("id", "at (UTC)", "kind", "who", "what")
+    for entry in entries:
+        table.add_row(
+            str(entry.id),
+            entry.at.strftime("%Y-%m-%d %H:%M:%S"),
+            entry.kind,
+            entry.actor,
+            _action_text(entry),
+        )
+    console.print(table)
 
 
 class MeshPlatform(StrEnum):

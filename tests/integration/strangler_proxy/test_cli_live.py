@@ -1,6 +1,8 @@
-"""``kit routes apply/revert/status/explain --proxy`` against a real, running proxy."""
+"""``kit routes apply/revert/status/explain/audit --proxy`` against a real, running proxy."""
 
 from __future__ import annotations
+
+import json
 
 from typer.testing import CliRunner
 
@@ -56,6 +58,23 @@ def test_apply_status_revert(start_proxy, fakes, urls, tmp_path, monkeypatch) ->
     rejected = runner.invoke(app, ["routes", "apply", str(bad), "--proxy", proxy.url])
     assert rejected.exit_code == 1
     assert "unknown upstream 'ghost'" in rejected.output
+
+    # the action log: who did what, as a table and as JSON; an auditor may read it too
+    logged = runner.invoke(app, ["routes", "audit", "--proxy", proxy.url])
+    assert logged.exit_code == 0, logged.output
+    assert "version 2 via admin: ~ route 'predictions': weight: 10.0 -> 50.0" in logged.output
+    assert "tester" in logged.output and "via revert" in logged.output
+    as_auditor = runner.invoke(
+        app,
+        ["routes", "audit", "--proxy", proxy.url, "--kind", "table-applied", "--json",
+         "--token", make_token(["auditor"])],
+    )  # fmt: skip
+    assert as_auditor.exit_code == 0, as_auditor.output
+    entries = json.loads(as_auditor.output)
+    assert [e["version"] for e in entries] == [1, 2, 3]
+    assert [e["origin"] for e in entries] == ["startup", "admin", "revert"]
+    unknown = runner.invoke(app, ["routes", "audit", "--proxy", proxy.url, "--kind", "x"])
+    assert unknown.exit_code == 2 and "table-applied" in unknown.output
 
 
 def test_unreachable_proxy_exits_two(tmp_path) -> None:

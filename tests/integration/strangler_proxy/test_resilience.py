@@ -160,6 +160,10 @@ def test_rollback_on_error_rate_breach_with_real_requests(start_proxy, fakes, ur
             assert client.post("/api/v1/predictions", json={}).json()["model_version"] == "monolith"
         assert fakes["inference"].hits["POST /api/v1/predictions"] == before
         metrics = client.get("/metrics").text
+        # the action log says the proxy itself took the canary out, and why
+        (logged,) = admin.get("/_admin/audit", params={"kind": "canary-rolled-back"}).json()
+    assert logged["actor"] == "proxy:rollback-guard" and logged["route"] == "predictions"
+    assert logged["threshold"] == "max_error_rate" and logged["measured"] > 0.05
     assert 'proxy_rollbacks_total{route="predictions",threshold="max_error_rate"} 1.0' in metrics
     assert 'proxy_canary_weight_percent{route="predictions"} 0.0' in metrics
 
