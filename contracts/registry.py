@@ -5,7 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+
+def whole_number(value: object) -> object:
+    """``24.0`` is the integer 24 in JSON (the OpenAPI document's ``integer`` accepts it);
+    ``24.5`` and ``"24"`` stay what they are, and strict validation refuses them."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class RunStatus(StrEnum):
@@ -37,6 +52,8 @@ class TrainingRunRequest(BaseModel):
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
     promote: bool = Field(default=True, description="Serve the new version when the run succeeds.")
+
+    _whole_numbers = field_validator("epochs", "max_rows", "seed", mode="before")(whole_number)
 
     @model_validator(mode="after")
     def _window_order(self) -> TrainingRunRequest:
