@@ -178,4 +178,14 @@ if [ "${KIT_CONTAINER_TOOLS:-0}" = 1 ]; then
     apt_install --no-install-recommends "${missing_tools[@]}"
   fi
   log "podman $(podman --version 2>/dev/null | awk '{print $3}') with runc is installed"
+  # The container tests' local base image (debootstrap, then Debian's Python): built once
+  # per machine, here rather than in the tests, so that `make setup` builds it while pip
+  # installs the venv. The standard library is all tests/podman_support.py needs.
+  # Only as root: the container tests use rootful podman (tests/podman_support.py).
+  if [ "$(id -u)" -eq 0 ]; then
+    repo=$(cd "$(dirname "$0")/.." && pwd)
+    log "the container tests' base image (the first time: about two minutes)"
+    (cd "$repo" && python3 -c 'from tests.podman_support import ensure_base_image; print(ensure_base_image())') \
+      || { echo "could not build the container tests' base image (tests/podman_support.py)" >&2; exit 1; }
+  fi
 fi

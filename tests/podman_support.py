@@ -9,6 +9,10 @@ of its own under the user's cache folder, like the images built from it.
 Every podman call passes ``--root``/``--runroot`` (that store), ``--runtime runc`` (crun
 cannot set the sandbox's rlimits) and, for containers, rlimits the sandbox accepts; the
 containers use the host's network, on high ports.
+
+Only the standard library: `make setup` builds the base image with the system's Python,
+beside the venv's install (``scripts/ensure_services.sh``), so a fresh machine does not
+wait for it in the tests.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 STORE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ai-migration-kit/podman"
@@ -205,11 +209,13 @@ def wait_http(url: str, name: str, timeout: float = 120) -> None:
         if state in ("exited", "stopped"):
             raise RuntimeError(f"container {name} {state}:\n{logs(name)}")
         try:
-            response = httpx.get(url, timeout=2)
-            if response.status_code == 200:
-                return
-            last = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - 127.0.0.1
+                if response.status == 200:
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            last = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
             last = type(exc).__name__
         time.sleep(0.5)
     raise RuntimeError(f"{url} not ready after {timeout:.0f}s ({last}):\n{logs(name)}")
