@@ -36,14 +36,17 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+def _claims(request: Request, verifier: TokenVerifier) -> dict[str, Any]:
+    """The verified claims of the request's bearer token (401 problem without one)."""
+    authorization = request.headers.get("authorization")
+    return verifier.verify_header(authorization.encode("latin-1") if authorization else None)
+
+
 def require_operator(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     """The caller's claims; 401 without a valid token, 403 without the operator role."""
     if runtime.verifier is None:
         return {"sub": "anonymous (auth disabled)"}
-    authorization = request.headers.get("authorization")
-    claims = runtime.verifier.verify_header(
-        authorization.encode("latin-1") if authorization else None
-    )
+    claims = _claims(request, runtime.verifier)
     runtime.verifier.require_role(claims, runtime.settings.operator_role)
     return claims
 
@@ -55,10 +58,7 @@ def require_reader_of_actions(request: Request, runtime: RuntimeDep) -> dict[str
     """The caller's claims; the action log is for the operator and the auditor roles."""
     if runtime.verifier is None:
         return {"sub": "anonymous (auth disabled)"}
-    authorization = request.headers.get("authorization")
-    claims = runtime.verifier.verify_header(
-        authorization.encode("latin-1") if authorization else None
-    )
+    claims = _claims(request, runtime.verifier)
     allowed = {runtime.settings.operator_role, runtime.settings.auditor_role}
     if allowed.isdisjoint(runtime.verifier.roles(claims)):
         names = " or ".join(f"'{r}'" for r in sorted(allowed))

@@ -14,7 +14,7 @@ import pika
 import pytest
 
 from contracts.events import TransactionsIngested
-from contracts.transactions import Transaction
+from datagen import TransactionGenerator
 from eventbus import AsyncConsumer, Delivery, RetryPolicy, build_topology, encode
 from eventbus.consumer_sync import SyncConsumer, run_in_thread, wait_connected
 from eventbus.dlq import list_parked
@@ -22,16 +22,6 @@ from eventbus.wire import MAX_EVENT_BYTES
 from tests.amqp_support import fresh_vhost, message_count
 
 QUEUE = build_topology().consumer_queue("legacy_sync", "transactions_ingested")
-TX = {
-    "transaction_id": "tx-ok",
-    "account_id": "acct-1",
-    "amount": 12.5,
-    "currency": "EUR",
-    "merchant_category": "5411",
-    "country": "DE",
-    "channel": "web",
-    "timestamp": "2026-11-25T10:15:00+01:00",
-}
 
 #: (event_id, body, content type, what the parked reason says)
 MALFORMED: list[tuple[str, bytes, str | None, str]] = [
@@ -64,7 +54,7 @@ def _publish_raw(uri: str) -> str:
     valid = encode(
         TransactionsIngested(
             ingested_at=datetime.now(UTC),
-            transactions=[Transaction.model_validate_json(json.dumps(TX))],
+            transactions=TransactionGenerator(seed=5, id_prefix="ok").generate(1),
         )
     )
     connection = pika.BlockingConnection(pika.URLParameters(uri))
