@@ -26,6 +26,7 @@ from contracts.proxy_admin.models import (
     ValidationOut,
 )
 from service_runtime.problems_fastapi import install_problem_handlers
+from strangler_proxy.auth import TokenVerifier
 from strangler_proxy.deps import ActionReader, Operator, Runtime, RuntimeDep
 from strangler_proxy.errors import NotFound
 from strangler_proxy.resilience import BreakerState
@@ -65,10 +66,6 @@ def _live_out(entry: TableVersion) -> LiveTableOut:
         table=entry.table.model_dump(mode="json"),
         yaml=dump_table(entry.table),
     )
-
-
-def _who(claims: dict[str, Any]) -> str:
-    return str(claims.get("sub") or claims.get("email") or "unknown")
 
 
 async def _table_text(request: Request) -> str:
@@ -111,7 +108,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
     async def apply(request: Request, runtime: RuntimeDep, claims: Operator) -> LiveTableOut:
         text = await _table_text(request)
         entry = runtime.store.apply_text(
-            text, applied_by=_who(claims), origin="admin", source="request body"
+            text, applied_by=TokenVerifier.subject(claims), origin="admin", source="request body"
         )
         return _live_out(entry)
 
@@ -142,7 +139,7 @@ def create_admin_app(runtime: Runtime) -> FastAPI:
         summary="Re-apply the version before the live one",
     )
     def revert(runtime: RuntimeDep, claims: Operator) -> LiveTableOut:
-        return _live_out(runtime.store.revert(_who(claims)))
+        return _live_out(runtime.store.revert(TokenVerifier.subject(claims)))
 
     @app.get(
         "/_admin/routes/state",

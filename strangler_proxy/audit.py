@@ -24,9 +24,6 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-#: The kinds of action the log holds.
-KINDS = ("table-applied", "table-rejected", "canary-rolled-back", "api-call")
-
 
 class ActionLog:
     """Append-only; thread-safe (the admin API's sync handlers run in a thread pool)."""

@@ -100,6 +100,11 @@ class TokenVerifier:
             return value.split()
         return [str(v) for v in value] if isinstance(value, list) else ()
 
+    @staticmethod
+    def subject(claims: dict[str, Any]) -> str:
+        """Who the token speaks for, as the route-table history and the action log name it."""
+        return str(claims.get("sub") or claims.get("email") or "unknown")
+
     def require_role(self, claims: dict[str, Any], role: str) -> None:
         if role not in self.roles(claims):
             raise Forbidden(f"this needs the '{role}' role in the token's '{self.roles_claim}'")

@@ -146,7 +146,7 @@ class Forwarder:
             if self.access is not None and self.access.check(
                 method, path, self.verifier.roles(claims)
             ):
-                actor = str(claims.get("sub") or claims.get("email") or "unknown")
+                actor = self.verifier.subject(claims)
         if method in _REFUSED_METHODS:
             raise MethodNotAllowed(method)
         if length is not None and length != b"0":

@@ -5,7 +5,7 @@ generated from them); `ProxyAdminClient` reads its answers into them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,11 @@ class LiveTableOut(TableVersionOut):
     yaml: str
 
 
+#: The kinds of entry in the proxy's action log.
+ActionKind = Literal["table-applied", "table-rejected", "canary-rolled-back", "api-call"]
+ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+
+
 class ActionOut(BaseModel):
     """One entry of the proxy's action log; the fields after ``actor`` depend on the kind
     (a table's version and diff, a rollback's threshold, a call's method, path and status)."""
@@ -32,7 +37,7 @@ class ActionOut(BaseModel):
 
     id: int
     at: datetime
-    kind: Literal["table-applied", "table-rejected", "canary-rolled-back", "api-call"]
+    kind: ActionKind
     actor: str = Field(description="The token's subject, or proxy:... for its own decisions")
 
 

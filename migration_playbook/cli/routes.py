@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.proxy_admin import AdminError, AdminUnreachable, ProxyAdminClient
-from contracts.proxy_admin.models import ActionOut, ExplainOut, ExplainStepOut
+from contracts.proxy_admin.models import ACTION_KINDS, ActionOut, ExplainOut, ExplainStepOut
 from migration_playbook.mesh import ExportError, ExportOptions, render, schema_errors
 from migration_playbook.mesh import golden as mesh_golden
 from strangler_proxy.errors import RouteTableError
@@ -201,9 +201,6 @@ def status(proxy: ProxyUrl, token: Token = None) -> None:
     console.print(ups)
 
 
-_ACTION_KINDS = ("table-applied", "table-rejected", "canary-rolled-back", "api-call")
-
-
 def _action_text(entry: ActionOut) -> str:
     """What one action did, in a line."""
     extra = entry.model_extra or {}
@@ -228,7 +225,7 @@ def audit(
     token: Token = None,
     kind: Annotated[
         str | None,
-        typer.Option(help=f"Only one kind: {', '.join(_ACTION_KINDS)}."),
+        typer.Option(help=f"Only one kind: {', '.join(ACTION_KINDS)}."),
     ] = None,
     after: Annotated[int, typer.Option(help="Only entries with a larger id (page on).")] = 0,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="The newest N.")] = 50,
@@ -236,8 +233,8 @@ def audit(
 ) -> None:
     """The proxy's action log: who changed the routing, what the rollback guard did, who
     promoted a model (the operator or auditor role)."""
-    if kind is not None and kind not in _ACTION_KINDS:
-        err.print(f"[red]unknown kind {kind!r}[/red]; one of {', '.join(_ACTION_KINDS)}")
+    if kind is not None and kind not in ACTION_KINDS:
+        err.print(f"[red]unknown kind {kind!r}[/red]; one of {', '.join(ACTION_KINDS)}")
         raise typer.Exit(2)
     with _admin(proxy, token) as admin:
         entries = admin.actions(kind=kind, after=after, limit=limit)
