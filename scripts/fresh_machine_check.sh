@@ -35,7 +35,7 @@ cleanup() {
   exec 1>&3 2>&4
   podman_ rm -f "$name" >/dev/null 2>&1
   podman_ rmi -f "$image" >/dev/null 2>&1
-  rm -rf "$work/storage" "$work/runroot" "$work/rootfs" "$work/rootfs.tar" "$work/src"
+  rm -rf "$work/storage" "$work/runroot" "$work/rootfs" "$work/rootfs.tar" "$work/src" "$work/inner-podman"
   # podman's bridge leaves nftables tables behind: drop those it created (netavark's
   # chains), never a table that was there before the check started
   if [ -f "$work/nft-before.txt" ]; then
@@ -93,8 +93,13 @@ done < <("${pip_[@]}" config list 2>/dev/null | grep -oE "(file://)?/[^' ]+" | s
 [ -d /etc/xdg/pip ] && mounts+=(-v /etc/xdg/pip:/etc/xdg/pip:ro)
 # ulimits: podman's defaults ask for more than some sandboxes allow; --init: a PID 1 that
 # forwards signals. Default bridge network: nothing of this machine answers on 127.0.0.1.
-podman_ run -d --name "$name" --init \
+# The container tests run rootful podman inside (debootstrap's device nodes, image builds):
+# --privileged, and their image store on a folder of this machine, since an overlay file
+# system cannot hold another overlay store.
+mkdir -p "$work/inner-podman"
+podman_ run -d --name "$name" --init --privileged \
   --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
+  -v "$work/inner-podman:/root/.cache/ai-migration-kit/podman" \
   -v "$work/src:/src:ro" "${mounts[@]}" "$image" sleep infinity >/dev/null \
   || { echo "podman run failed" >&2; exit 2; }
 # apt's sources as here (debootstrap's own sources.list would name the mirror twice)
